@@ -49,8 +49,10 @@ def _store(args) -> Store:
 
 def task_json(task: dict) -> dict:
     """A listed task with the seed's field names, ISO 8601 timestamps and null for absent values."""
-    return {name: iso(task[name]) if schema.COLUMNS[name].kind == schema.TIMESTAMP else task[name]
-            for name in schema.TASK_FIELDS}
+    return {
+        name: iso(task[name]) if schema.COLUMNS[name].kind == schema.TIMESTAMP else task[name]
+        for name in schema.TASK_FIELDS
+    }
 
 
 # --- commands ------------------------------------------------------------------------------------------
@@ -77,8 +79,9 @@ def cmd_jobs(args) -> int:
 
 
 def _filters(args) -> Filters:
-    return Filters.from_params({"status": args.status, "cache": args.cache, "path": args.path,
-                                "status_code": args.status_code})
+    return Filters.from_params(
+        {"status": args.status, "cache": args.cache, "path": args.path, "status_code": args.status_code}
+    )
 
 
 def cmd_tasks(args) -> int:
@@ -162,8 +165,11 @@ def build_parser() -> argparse.ArgumentParser:
     p = commands.add_parser("tasks", parents=[db], help="List Tasks of one job")
     p.add_argument("job_id", metavar="JOB_ID")
     filters(p)
-    p.add_argument("--sort", metavar="FIELD|-FIELD", help="one of " + ", ".join(schema.SORT_FIELDS)
-                   + f" (default {schema.DEFAULT_SORT})")
+    p.add_argument(
+        "--sort",
+        metavar="FIELD|-FIELD",
+        help="one of " + ", ".join(schema.SORT_FIELDS) + f" (default {schema.DEFAULT_SORT})",
+    )
     p.add_argument("--limit", metavar="N", help=f"1..{schema.MAX_LIMIT} (default {schema.DEFAULT_LIMIT})")
     p.add_argument("--offset", metavar="N", help="tasks to skip (default 0)")
     p.set_defaults(func=cmd_tasks)
@@ -223,6 +229,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Exception as exc:  # a bug: still one line, the traceback only on request
         if os.environ.get("CRAWLDASH_DEBUG"):
             traceback.print_exc()
-        sys.stderr.write(f"{PROG}: internal error: {type(exc).__name__}: {exc} "
-                         "(set CRAWLDASH_DEBUG=1 for the traceback)\n")
+        sys.stderr.write(
+            f"{PROG}: internal error: {type(exc).__name__}: {exc} (set CRAWLDASH_DEBUG=1 for the traceback)\n"
+        )
         return 1

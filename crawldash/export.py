@@ -22,7 +22,7 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import BinaryIO
 
@@ -35,8 +35,11 @@ from crawldash.timefmt import iso, iso_sql
 #: Characters that make a spreadsheet treat a cell as a formula (OWASP's list).
 FORMULA_START = "=+-@\t\r"
 EXPORT_ORDER = Sort("created_at", descending=True)
-CONTENT_TYPES = {"csv": "text/csv", "json": "application/json",
-                 "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
+CONTENT_TYPES = {
+    "csv": "text/csv",
+    "json": "application/json",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+}
 
 
 @dataclass(frozen=True)
@@ -56,8 +59,10 @@ class ExportInfo:
 
     def note(self) -> str:
         if self.truncated:
-            return (f"{self.matched:,} tasks matched; the export holds the newest {self.exported:,} "
-                    f"(cut at {schema.EXPORT_CAP:,}).")
+            return (
+                f"{self.matched:,} tasks matched; the export holds the newest {self.exported:,} "
+                f"(cut at {schema.EXPORT_CAP:,})."
+            )
         return f"{self.exported:,} task{'s' if self.exported != 1 else ''} exported."
 
 
@@ -75,7 +80,7 @@ def check_format(fmt: str) -> str:
 
 def filename(job: Job, export_type: str, fmt: str, when: datetime | None = None) -> str:
     """`example.com-broken-links-20260105-093000.csv`"""
-    stamp = (when or datetime.now(timezone.utc)).strftime("%Y%m%d-%H%M%S")
+    stamp = (when or datetime.now(UTC)).strftime("%Y%m%d-%H%M%S")
     domain = re.sub(r"[^A-Za-z0-9.-]+", "-", job.domain) or "job"
     return f"{domain}-{export_type}-{stamp}.{fmt}"
 
@@ -87,7 +92,9 @@ def _scope(job: Job, export_type: str, filters: Filters) -> tuple[str, list]:
 
 def _neutral(sql: str) -> str:
     """A text cell a spreadsheet would read as a formula gets a leading apostrophe."""
-    return f"CASE WHEN left({sql}, 1) IN ({', '.join(repr(c) for c in FORMULA_START)}) THEN '''' || {sql} ELSE {sql} END"
+    return (
+        f"CASE WHEN left({sql}, 1) IN ({', '.join(repr(c) for c in FORMULA_START)}) THEN '''' || {sql} ELSE {sql} END"
+    )
 
 
 def _value_sql(name: str, *, csv: bool) -> str:
@@ -118,8 +125,11 @@ class _Plan:
         return min(self.matched, schema.EXPORT_CAP)
 
     def rows_sql(self, select: str) -> tuple[str, list]:
-        return (f"SELECT {select} FROM tasks WHERE {self.where} ORDER BY {EXPORT_ORDER.key_sql()} "
-                f"LIMIT {schema.EXPORT_CAP}", self.params)
+        return (
+            f"SELECT {select} FROM tasks WHERE {self.where} ORDER BY {EXPORT_ORDER.key_sql()} "
+            f"LIMIT {schema.EXPORT_CAP}",
+            self.params,
+        )
 
 
 def _plan(cur, store: Store, job_id: str, export_type: str, filters: Filters) -> _Plan:
@@ -129,23 +139,26 @@ def _plan(cur, store: Store, job_id: str, export_type: str, filters: Filters) ->
     return _Plan(job, where, params, int(matched), schema.export_columns(export_type, job.has_analytics))
 
 
-def write_export(store: Store, job_id: str, out: BinaryIO, export_type: str = "job", fmt: str = "csv",
-                 filters: Filters | None = None) -> ExportInfo:
+def write_export(
+    store: Store, job_id: str, out: BinaryIO, export_type: str = "job", fmt: str = "csv", filters: Filters | None = None
+) -> ExportInfo:
     """Write one export to a binary stream; return what it holds."""
     check_type(export_type)
     check_format(fmt)
     filters = filters or Filters()
-    now = datetime.now(timezone.utc).replace(microsecond=0)
+    now = datetime.now(UTC).replace(microsecond=0)
     with store.snapshot() as cur:
         plan = _plan(cur, store, job_id, export_type, filters)
-        info = ExportInfo(export_type, fmt, plan.exported, plan.matched, iso(now),
-                          filename(plan.job, export_type, fmt, now))
+        info = ExportInfo(
+            export_type, fmt, plan.exported, plan.matched, iso(now), filename(plan.job, export_type, fmt, now)
+        )
         {"csv": _write_csv, "json": _write_json, "xlsx": _write_xlsx}[fmt](cur, plan, info, out)
     return info
 
 
-def export_bytes(store: Store, job_id: str, export_type: str = "job", fmt: str = "csv",
-                 filters: Filters | None = None) -> tuple[bytes, ExportInfo]:
+def export_bytes(
+    store: Store, job_id: str, export_type: str = "job", fmt: str = "csv", filters: Filters | None = None
+) -> tuple[bytes, ExportInfo]:
     """One export in memory (a download button's data) and what it holds."""
     buffer = io.BytesIO()
     info = write_export(store, job_id, buffer, export_type, fmt, filters)
@@ -193,10 +206,16 @@ def _write_json(cur, plan: _Plan, info: ExportInfo, out: BinaryIO) -> None:
     rows = cur.execute(sql, [*obj_params, *params]).fetchall()
     job = plan.job
     data = {
-        "job_id": job.job_id, "domain": job.domain, "status": job.status,
-        "created_at": iso(job.created_at), "completed_at": iso(job.completed_at),
-        "export_type": info.export_type, "export_time": info.export_time,
-        "total_tasks": info.exported, "matched_tasks": info.matched, "truncated": info.truncated,
+        "job_id": job.job_id,
+        "domain": job.domain,
+        "status": job.status,
+        "created_at": iso(job.created_at),
+        "completed_at": iso(job.completed_at),
+        "export_type": info.export_type,
+        "export_time": info.export_time,
+        "total_tasks": info.exported,
+        "matched_tasks": info.matched,
+        "truncated": info.truncated,
         "columns": [{"key": k, "label": label} for k, label in plan.columns],
     }
     head = json.dumps({"status": "success", "data": data}, ensure_ascii=False)[:-2]  # strip "}}"
@@ -215,8 +234,10 @@ def _write_xlsx(cur, plan: _Plan, info: ExportInfo, out: BinaryIO) -> None:
     sql, params = plan.rows_sql(select)
     table = arrow_table(cur, sql, params)
     with _temp_path(".xlsx") as path:
-        book = xlsxwriter.Workbook(str(path), {"constant_memory": True, "strings_to_formulas": False,
-                                               "strings_to_urls": False, "remove_timezone": True})
+        book = xlsxwriter.Workbook(
+            str(path),
+            {"constant_memory": True, "strings_to_formulas": False, "strings_to_urls": False, "remove_timezone": True},
+        )
         bold = book.add_format({"bold": True})
         stamp = book.add_format({"num_format": "yyyy-mm-dd hh:mm:ss"})
         sheet = book.add_worksheet(info.export_type)
@@ -235,18 +256,25 @@ def _write_xlsx(cur, plan: _Plan, info: ExportInfo, out: BinaryIO) -> None:
                 if kind == schema.INT:
                     sheet.write_number(row + 1, col, value)
                 elif kind == schema.TIMESTAMP:
-                    sheet.write_datetime(row + 1, col, value.astimezone(timezone.utc).replace(tzinfo=None), stamp)
+                    sheet.write_datetime(row + 1, col, value.astimezone(UTC).replace(tzinfo=None), stamp)
                 else:
                     sheet.write_string(row + 1, col, value)
         if table.num_rows:
             sheet.autofilter(0, 0, table.num_rows, len(plan.columns) - 1)
         about = book.add_worksheet("About")
         job = plan.job
-        for row, (key, value) in enumerate((
-            ("Job ID", job.job_id), ("Domain", job.domain), ("Export type", info.export_type),
-            ("Export time (UTC)", info.export_time), ("Tasks exported", info.exported),
-            ("Tasks matched", info.matched), ("Note", info.note()), ("Times", "UTC"),
-        )):
+        for row, (key, value) in enumerate(
+            (
+                ("Job ID", job.job_id),
+                ("Domain", job.domain),
+                ("Export type", info.export_type),
+                ("Export time (UTC)", info.export_time),
+                ("Tasks exported", info.exported),
+                ("Tasks matched", info.matched),
+                ("Note", info.note()),
+                ("Times", "UTC"),
+            )
+        ):
             about.write_string(row, 0, key, bold)
             if isinstance(value, int):
                 about.write_number(row, 1, value)

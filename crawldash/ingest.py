@@ -17,6 +17,7 @@ import duckdb
 from crawldash import schema
 from crawldash.errors import BadData, InvalidParameter
 from crawldash.httpcodes import code_from_error
+from crawldash.ranks import rank_table
 from crawldash.store import TASK_TABLE_COLUMNS, delete_job_rows
 
 Progress = Callable[[float, str], None]
@@ -151,16 +152,26 @@ def _conform(cur, staged: StagedFile) -> dict[str, str]:
             if have == "VARCHAR":
                 text = f"replace(trim({name}), ',', '.')" if staged.decimal_comma else f"trim({name})"
                 value = f"round(TRY_CAST({text} AS DOUBLE))"
-                _first_bad(cur, staged, f"trim({name}) <> '' AND {value} IS NULL",
-                           lambda r, n=name: f"{n} {r[1]!r} is not a number", name)
+                _first_bad(
+                    cur,
+                    staged,
+                    f"trim({name}) <> '' AND {value} IS NULL",
+                    lambda r, n=name: f"{n} {r[1]!r} is not a number",
+                    name,
+                )
             else:
                 value = f"round({name})"
             cur.execute(f"ALTER TABLE {table} ALTER {name} TYPE BIGINT USING TRY_CAST({value} AS BIGINT)")
             types[name] = "BIGINT"
         elif column.kind == schema.BOOL and have != "BOOLEAN":
             value = f"TRY_CAST(lower(trim({name}::VARCHAR)) AS BOOLEAN)"
-            _first_bad(cur, staged, f"trim({name}::VARCHAR) <> '' AND {value} IS NULL",
-                       lambda r, n=name: f"{n} {r[1]!r} is not true/false", name)
+            _first_bad(
+                cur,
+                staged,
+                f"trim({name}::VARCHAR) <> '' AND {value} IS NULL",
+                lambda r, n=name: f"{n} {r[1]!r} is not true/false",
+                name,
+            )
             cur.execute(f"ALTER TABLE {table} ALTER {name} TYPE BOOLEAN USING {value}")
             types[name] = "BOOLEAN"
         elif column.kind == schema.TEXT and have != "VARCHAR":
@@ -172,15 +183,36 @@ def _conform(cur, staged: StagedFile) -> dict[str, str]:
 
 
 def _check_rows(cur, staged: StagedFile, types: dict[str, str]) -> None:
-    """Refuse the rows SPEC's record cannot hold, naming the first bad one."""
-    _first_bad(cur, staged, f"{_trimmed('status')} IS NULL",
-               lambda r: "no status (expected one of " + ", ".join(schema.STATUSES) + ")")
-    _first_bad(cur, staged, f"{_trimmed('url')} IS NULL AND {_trimmed('path')} IS NULL",
-               lambda r: "neither a url nor a path")
+    """Refuse the rows SPEC's record cannot hold, naming the first bad one (one scan for all checks)."""
+    checks: list[tuple[str, str | None, Callable[[tuple], str]]] = [
+        (
+            f"{_trimmed('status')} IS NULL",
+            None,
+            lambda r: "no status (expected one of " + ", ".join(schema.STATUSES) + ")",
+        ),
+        (f"{_trimmed('url')} IS NULL AND {_trimmed('path')} IS NULL", None, lambda r: "neither a url nor a path"),
+    ]
     for name in _TIMESTAMPS:
         if types[name] == "VARCHAR":
-            _first_bad(cur, staged, f"trim({name}) NOT IN ('', '0') AND TRY_CAST(trim({name}) AS TIMESTAMPTZ) IS NULL",
-                       lambda r, n=name: f"{n} {r[1]!r} is not an ISO 8601 timestamp", name)
+            checks.append(
+                (
+                    f"trim({name}) NOT IN ('', '0') AND TRY_CAST(trim({name}) AS TIMESTAMPTZ) IS NULL",
+                    name,
+                    lambda r, n=name: f"{n} {r[1]!r} is not an ISO 8601 timestamp",
+                )
+            )
+    firsts = cur.execute(
+        "SELECT "
+        + ", ".join(f"min(file_row) FILTER (WHERE {where})" for where, _, _ in checks)
+        + f" FROM {staged.table}"
+    ).fetchall()[0]
+    failed = [(row, check) for row, check in zip(firsts, checks, strict=True) if row is not None]
+    if failed:
+        row, (_, column, what) = min(failed, key=lambda item: item[0])
+        value = None
+        if column:
+            value = cur.execute(f"SELECT {column} FROM {staged.table} WHERE file_row = ?", [row]).fetchall()[0][0]
+        raise BadData(staged.name, f"{staged.row_label} {row}: {what((row, value))}")
 
 
 def _zone_less_sql(types: dict[str, str]) -> str:
@@ -188,7 +220,11 @@ def _zone_less_sql(types: dict[str, str]) -> str:
     parts = []
     for name in _TIMESTAMPS:
         if types[name] == "VARCHAR":
-            parts.append(f"coalesce(trim({name}) NOT IN ('', '0') AND NOT regexp_matches(trim({name}), '{ZONE_RE}'), FALSE)::INT")
+            text = f"trim({name})"
+            parts.append(
+                f"(CASE WHEN {name} IS NULL OR {text} IN ('', '0') OR suffix({text}, 'Z') THEN 0 "
+                f"WHEN regexp_matches({text}, '{ZONE_RE}') THEN 0 ELSE 1 END)"
+            )
         elif "TIME ZONE" not in types[name]:
             parts.append(f"({name} IS NOT NULL)::INT")
     return " + ".join(parts) if parts else "0"
@@ -198,40 +234,71 @@ def _zone_less_sql(types: dict[str, str]) -> str:
 
 
 def _normalised_select(staged: StagedFile, file_no: int, types: dict[str, str]) -> str:
-    """SELECT over one file's staging table giving the seed's fields, normalised as SPEC says."""
+    """SELECT over one file's staging table giving the stored fields, normalised as SPEC says,
+    with the derived columns (those that need the job's domain are completed at insert)."""
     ts = {n: timestamp_sql(n, types[n]) for n in _TIMESTAMPS}
+    url = _trimmed("url")
     return f"""
         SELECT
-            coalesce({_trimmed('id')}, 'row-' || file_row) AS id,
-            coalesce({_trimmed('job_id')}, $default_job) AS job_id,
-            {_trimmed('url')} AS url_in,
-            {_trimmed('path')} AS path_in,
-            {_trimmed('host')} AS host_in,
+            coalesce({_trimmed("id")}, 'row-' || file_row) AS id,
+            coalesce($job_id, {_trimmed("job_id")}, $default_job) AS job_id,
+            {url} AS url,
+            coalesce({_trimmed("path")}, NULLIF({URL_PATH_SQL.format(url)}, ''), '/') AS path,
+            coalesce(lower({_trimmed("host")}), {URL_HOST_SQL.format(url)}) AS host,
             lower(trim(status)) AS status,
-            {_positive('status_code')} AS status_code,
-            {_positive('response_time')} AS response_time,
-            {_cache('cache_status')} AS cache_status,
-            {_positive('second_response_time')} AS second_response_time,
-            {_cache('second_cache_status')} AS second_cache_status,
-            {_trimmed('content_type')} AS content_type,
-            NULLIF(error, '') AS error,
+            {_positive("status_code")} AS status_code,
+            {_positive("response_time")} AS response_time,
+            {_cache("cache_status")} AS cache_status,
+            {_positive("second_response_time")} AS second_response_time,
+            {_cache("second_cache_status")} AS second_cache_status,
+            {_trimmed("content_type")} AS content_type,
+            NULLIF(s.error, '') AS error,
             {_SOURCE_TYPE} AS source_type,
-            {_trimmed('source_url')} AS source_url,
-            {_count('retry_count')} AS retry_count,
-            {_count('page_views_7d')} AS page_views_7d,
-            {_count('page_views_28d')} AS page_views_28d,
-            {_count('page_views_180d')} AS page_views_180d,
-            {ts['created_at']} AS created_at,
-            {ts['started_at']} AS started_at,
-            {ts['completed_at']} AS completed_at,
-            {_count('inlinks')} AS inlinks,
+            {_trimmed("source_url")} AS source_url,
+            {_count("retry_count")} AS retry_count,
+            {_count("page_views_7d")} AS page_views_7d,
+            {_count("page_views_28d")} AS page_views_28d,
+            {_count("page_views_180d")} AS page_views_180d,
+            {ts["created_at"]} AS created_at,
+            {ts["started_at"]} AS started_at,
+            {ts["completed_at"]} AS completed_at,
+            {_count("inlinks")} AS inlinks,
             from_browser_cache,
+            coalesce({_positive("status_code")}, c.code) AS http_code,
+            coalesce({_positive("second_response_time")}, {_positive("response_time")}) AS effective_time,
             coalesce(second_response_time = 0, FALSE) AS second_was_zero,
             {_zone_less_sql(types)} AS zone_less,
             {file_no} AS file_no,
             file_row
-        FROM {staged.table}
+        FROM {staged.table} s
+        LEFT JOIN _codes c ON s.error = c.error AND coalesce(s.status_code, 0) <= 0
     """
+
+
+def _job_ids(cur, staged: StagedFile) -> set[str]:
+    rows = cur.execute(
+        f"SELECT DISTINCT coalesce({_trimmed('job_id')}, ?) FROM {staged.table}", [staged.default_job_id]
+    ).fetchall()
+    return {r[0] for r in rows}
+
+
+def _error_codes(cur, files: list[StagedFile]) -> None:
+    """TEMP table _codes: the HTTP code each distinct error text names (few texts, mapped in Python)."""
+    texts: set[str] = set()
+    for staged in files:
+        rows = cur.execute(
+            f"SELECT DISTINCT error FROM {staged.table} WHERE error IS NOT NULL AND error <> '' "
+            "AND coalesce(status_code, 0) <= 0"
+        ).fetchall()
+        texts.update(r[0] for r in rows)
+    cur.execute("CREATE OR REPLACE TEMP TABLE _codes (error VARCHAR, code INTEGER)")
+    mapped = [(e, c) for e in sorted(texts) if (c := code_from_error(e)) is not None]
+    if mapped:
+        cur.executemany("INSERT INTO _codes VALUES (?, ?)", mapped)
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n:,} {word}{'' if n == 1 else 's'}"
 
 
 def clean_domain(value: str | None) -> str | None:
@@ -249,45 +316,26 @@ def clean_domain(value: str | None) -> str | None:
     return text.rsplit("@", 1)[-1].split(":", 1)[0] or None
 
 
-def _rank(field_name: str) -> str:
-    column = schema.SORT_COLUMN[field_name]
-    return f"row_number() OVER (ORDER BY {column} ASC NULLS LAST, seq)::INTEGER AS o_{field_name}"
-
-
 def _insert_job(cur, job_key: int, domain: str) -> None:
-    """Move the normalised rows of one job (TEMP table `_norm`) into `tasks`, with derived columns."""
-    # HTTP codes named by error texts: few distinct texts, mapped once in Python.
-    errors = cur.execute("SELECT DISTINCT error FROM _norm WHERE status_code IS NULL AND error IS NOT NULL").fetchall()
-    cur.execute("CREATE OR REPLACE TEMP TABLE _codes (error VARCHAR, code INTEGER)")
-    mapped = [(e, c) for (e,) in errors if (c := code_from_error(e)) is not None]
-    if mapped:
-        cur.executemany("INSERT INTO _codes VALUES (?, ?)", mapped)
-
-    derived = f"""
-        SELECT n.*,
-            coalesce(n.status_code, c.code) AS http_code,
-            {schema.EFFECTIVE_SQL} AS effective_time,
-            {schema.CACHE_GROUP_SQL} AS cache_group,
-            {schema.SECTION_SQL} AS section,
-            lower(path) AS path_lc,
-            row_number() OVER (ORDER BY id)::INTEGER AS seq
-        FROM (
-            SELECT * EXCLUDE (url_in, path_in, host_in),
-                coalesce(url_in, 'https://' || $domain || coalesce(path_in, '/')) AS url,
-                coalesce(path_in, NULLIF({URL_PATH_SQL.format('url_in')}, ''), '/') AS path,
-                coalesce(lower(host_in), {URL_HOST_SQL.format('url_in')}, $domain) AS host
-            FROM _norm
-        ) n LEFT JOIN _codes c ON n.status_code IS NULL AND n.error = c.error
-    """
-    ranks = ", ".join(_rank(f) for f in schema.SORT_FIELDS)
-    columns = ", ".join(TASK_TABLE_COLUMNS)
-    select = ", ".join("$job_key" if c == "job_key" else c for c in TASK_TABLE_COLUMNS)
-    # Stored in the default order (newest first), so the first page is the first rows.
-    cur.execute(
-        f"INSERT INTO tasks ({columns}) SELECT {select} FROM (SELECT *, {ranks} FROM ({derived})) "
-        "ORDER BY created_at DESC NULLS LAST, seq DESC",
-        {"job_key": job_key, "domain": domain},
-    )
+    """Move one job's rows (TEMP table `_job`, seq = 1..N in id order) into `tasks` with their order keys."""
+    cur.register("_ranks", rank_table(cur, "_job"))
+    try:
+        columns = ", ".join(TASK_TABLE_COLUMNS)
+        values = {
+            "job_key": "$job_key",
+            "url": "coalesce(url, 'https://' || $domain || path)",
+            "host": "coalesce(host, $domain)",
+            "cache_group": schema.CACHE_GROUP_SQL,
+            "section": schema.SECTION_SQL,
+            "path_lc": "lower(path)",
+        }
+        select = ", ".join(f"{values[c]} AS {c}" if c in values else c for c in TASK_TABLE_COLUMNS)
+        cur.execute(
+            f"INSERT INTO tasks ({columns}) SELECT {select} FROM _job JOIN _ranks USING (seq)",
+            {"job_key": job_key, "domain": domain},
+        )
+    finally:
+        cur.unregister("_ranks")
     cur.execute(
         "INSERT INTO job_counts SELECT job_key, status, cache_group, http_code, count(*) FROM tasks "
         "WHERE job_key = ? GROUP BY ALL",
@@ -300,25 +348,30 @@ def store_staging(staging: Staging, job_id: str | None = None, progress: Progres
     cur = staging.cur
     if not any(f.rows for f in staging.files):
         raise BadData(", ".join(f.name for f in staging.files), "holds no tasks")
-    for file_no, staged in enumerate(staging.files):
-        types = _conform(cur, staged)
-        _check_rows(cur, staged, types)
-        verb = "CREATE OR REPLACE TEMP TABLE _all AS" if file_no == 0 else "INSERT INTO _all"
-        cur.execute(f"{verb} {_normalised_select(staged, file_no, types)}", {"default_job": staged.default_job_id})
-        cur.execute(f"DROP TABLE {staged.table}")
-    job_ids = [r[0] for r in cur.execute("SELECT DISTINCT job_id FROM _all ORDER BY job_id").fetchall()]
+    types = []
+    for staged in staging.files:
+        types.append(_conform(cur, staged))
+        _check_rows(cur, staged, types[-1])
+    found = sorted(set().union(*(_job_ids(cur, f) for f in staging.files)))
     if job_id is not None:
-        if len(job_ids) > 1:
-            raise InvalidParameter("--job-id", job_id, f"a single job, but the files hold {len(job_ids)} jobs")
-        staging.meta(job_id, staging.jobs.get(job_ids[0]) or JobMeta())
-        cur.execute("UPDATE _all SET job_id = ?", [job_id])
-        job_ids = [job_id]
+        if len(found) > 1:
+            raise InvalidParameter("--job-id", job_id, f"a single job, but the files hold {len(found)} jobs")
+        staging.meta(job_id, staging.jobs.get(found[0]) or JobMeta())
+        found = [job_id]
+    _error_codes(cur, staging.files)
+    for file_no, staged in enumerate(staging.files):
+        verb = "CREATE OR REPLACE TEMP TABLE _all AS" if file_no == 0 else "INSERT INTO _all"
+        cur.execute(
+            f"{verb} {_normalised_select(staged, file_no, types[file_no])}",
+            {"default_job": staged.default_job_id, "job_id": job_id},
+        )
+        cur.execute(f"DROP TABLE {staged.table}")
     results = []
-    for index, one in enumerate(job_ids):
+    for index, one in enumerate(found):
         if progress:
-            progress(index / len(job_ids), f"storing job {one}")
+            progress(index / len(found), f"storing job {one}")
         results.append(_store_job(staging, one))
-    for table in ("_all", "_norm", "_codes"):
+    for table in ("_all", "_job", "_codes"):
         cur.execute(f"DROP TABLE IF EXISTS {table}")
     return results
 
@@ -326,46 +379,45 @@ def store_staging(staging: Staging, job_id: str | None = None, progress: Progres
 def _store_job(staging: Staging, job_id: str) -> ImportResult:
     cur = staging.cur
     meta = staging.jobs.get(job_id) or JobMeta()
+    rows_in, ids, zone_less, zeros = cur.execute(
+        "SELECT count(*), count(DISTINCT id), sum(zone_less), count(*) FILTER (WHERE second_was_zero) "
+        "FROM _all WHERE job_id = ?",
+        [job_id],
+    ).fetchall()[0]
+    # Repeated task ids (overlapping pages, a re-export appended): the last one wins.
+    dedupe = (
+        "QUALIFY row_number() OVER (PARTITION BY id ORDER BY file_no DESC, file_row DESC) = 1" if ids < rows_in else ""
+    )
     cur.execute(
-        "CREATE OR REPLACE TEMP TABLE _norm AS SELECT * FROM _all WHERE job_id = ? "
-        "QUALIFY row_number() OVER (PARTITION BY id ORDER BY file_no DESC, file_row DESC) = 1",
+        "CREATE OR REPLACE TEMP TABLE _job AS SELECT * EXCLUDE (second_was_zero, zone_less, file_row), "
+        f"row_number() OVER (ORDER BY id)::INTEGER AS seq FROM (SELECT * FROM _all WHERE job_id = ? {dedupe})",
         [job_id],
     )
-    rows_in, zone_less, zeros = cur.execute(
-        "SELECT count(*), sum(zone_less), count(*) FILTER (WHERE second_was_zero) FROM _all WHERE job_id = ?",
-        [job_id],
-    ).fetchone()
-    file_nos = [r[0] for r in cur.execute("SELECT DISTINCT file_no FROM _norm ORDER BY 1").fetchall()]
-    files = [staging.files[i] for i in file_nos]
-    host = cur.execute(
-        f"SELECT coalesce(lower(host_in), {URL_HOST_SQL.format('url_in')}) AS h, count(*) AS n FROM _norm "
-        "WHERE h IS NOT NULL GROUP BY h ORDER BY n DESC, h LIMIT 1"
-    ).fetchone()
-    domain = clean_domain(meta.domain) or (host[0] if host else None) or "unknown"
-    old = cur.execute("SELECT job_key FROM jobs WHERE job_id = ?", [job_id]).fetchone()
-    if old is not None:
-        delete_job_rows(cur, old[0])
-    job_key = cur.execute("SELECT coalesce(max(job_key), 0) + 1 FROM jobs").fetchone()[0]
-    cur.execute("ALTER TABLE _norm DROP COLUMN second_was_zero")
-    cur.execute("ALTER TABLE _norm DROP COLUMN zone_less")
-    cur.execute("ALTER TABLE _norm DROP COLUMN file_no")
-    cur.execute("ALTER TABLE _norm DROP COLUMN file_row")
+    files = [staging.files[r[0]] for r in cur.execute("SELECT DISTINCT file_no FROM _job ORDER BY 1").fetchall()]
+    main_host = cur.execute(
+        "SELECT host, count(*) AS n FROM _job WHERE host IS NOT NULL GROUP BY host ORDER BY n DESC, host LIMIT 1"
+    ).fetchall()
+    domain = clean_domain(meta.domain) or (main_host[0][0] if main_host else None) or "unknown"
+    old = cur.execute("SELECT job_key FROM jobs WHERE job_id = ?", [job_id]).fetchall()
+    if old:
+        delete_job_rows(cur, old[0][0])
+    job_key = cur.execute("SELECT coalesce(max(job_key), 0) + 1 FROM jobs").fetchall()[0][0]
     _insert_job(cur, job_key, domain)
     tasks, derived = cur.execute(
         "SELECT count(*), count(*) FILTER (WHERE status_code IS NULL AND http_code IS NOT NULL) "
         "FROM tasks WHERE job_key = ?",
         [job_key],
-    ).fetchone()
+    ).fetchall()[0]
 
     notes = [note for f in files for note in f.notes]
     if zone_less:
-        notes.append(f"{int(zone_less):,} timestamps had no time zone and were taken as UTC")
+        notes.append(f"{_plural(int(zone_less), 'timestamp')} had no time zone and were taken as UTC")
     if rows_in > tasks:
-        notes.append(f"{rows_in - tasks:,} rows repeated a task id; the last of each was kept")
+        notes.append(f"{_plural(rows_in - tasks, 'row')} repeated a task id; the last of each was kept")
     if zeros:
-        notes.append(f"{zeros:,} second requests stored as 0 ms were read as no second request")
+        notes.append(f"{_plural(zeros, 'second request')} stored as 0 ms were read as no second request")
     if derived:
-        notes.append(f"{derived:,} tasks without an HTTP code got one from their error text")
+        notes.append(f"{_plural(derived, 'task')} without an HTTP code got one from their error text")
     formats = "+".join(dict.fromkeys(f.format for f in files))
     cur.execute(
         f"""
@@ -373,8 +425,8 @@ def _store_job(staging: Staging, job_id: str) -> ImportResult:
         SELECT $job_key, $job_id, $domain,
             coalesce($status, CASE WHEN bool_and(status IN ('completed', 'failed', 'skipped'))
                                    THEN 'completed' ELSE 'running' END),
-            coalesce({timestamp_sql('$created')}, min(created_at), min(started_at), min(completed_at)),
-            coalesce({timestamp_sql('$completed')},
+            coalesce({timestamp_sql("$created")}, min(created_at), min(started_at), min(completed_at)),
+            coalesce({timestamp_sql("$completed")},
                      CASE WHEN bool_and(status IN ('completed', 'failed', 'skipped')) THEN max(completed_at) END),
             $source, $format, now(), count(*),
             bool_or(page_views_7d IS NOT NULL OR page_views_28d IS NOT NULL OR page_views_180d IS NOT NULL),
@@ -382,10 +434,14 @@ def _store_job(staging: Staging, job_id: str) -> ImportResult:
         FROM tasks WHERE job_key = $job_key
         """,
         {
-            "job_key": job_key, "job_id": job_id, "domain": domain,
+            "job_key": job_key,
+            "job_id": job_id,
+            "domain": domain,
             "status": (meta.status or "").strip().lower() or None,
-            "created": meta.created_at or "", "completed": meta.completed_at or "",
-            "source": ", ".join(dict.fromkeys(f.name for f in files)), "format": formats,
+            "created": meta.created_at or "",
+            "completed": meta.completed_at or "",
+            "source": ", ".join(dict.fromkeys(f.name for f in files)),
+            "format": formats,
             "notes": json.dumps(notes),
         },
     )

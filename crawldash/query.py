@@ -116,7 +116,9 @@ class Sort:
 
     def __post_init__(self) -> None:
         if self.field not in schema.SORT_FIELDS:
-            raise InvalidParameter("sort", self.field, "one of " + ", ".join(schema.SORT_FIELDS) + ", with - for descending")
+            raise InvalidParameter(
+                "sort", self.field, "one of " + ", ".join(schema.SORT_FIELDS) + ", with - for descending"
+            )
 
     @classmethod
     def parse(cls, text: str | None) -> Sort:
@@ -184,8 +186,13 @@ class TaskPage:
         return self.offset > 0
 
     def pagination(self) -> dict:
-        return {"limit": self.limit, "offset": self.offset, "total": self.total,
-                "has_next": self.has_next, "has_prev": self.has_prev}
+        return {
+            "limit": self.limit,
+            "offset": self.offset,
+            "total": self.total,
+            "has_next": self.has_next,
+            "has_prev": self.has_prev,
+        }
 
 
 def host_shown_sql(domain: str) -> tuple[str, list]:
@@ -203,7 +210,9 @@ def count_tasks(cur, job: Job, filters: Filters) -> int:
     where, params = filters.where()
     table = "tasks" if filters.needs_scan else "job_counts"
     measure = "count(*)" if filters.needs_scan else "coalesce(sum(n), 0)"
-    return int(cur.execute(f"SELECT {measure} FROM {table} WHERE job_key = ?{where}", [job.job_key, *params]).fetchone()[0])
+    return int(
+        cur.execute(f"SELECT {measure} FROM {table} WHERE job_key = ?{where}", [job.job_key, *params]).fetchone()[0]
+    )
 
 
 def fetch_tasks(cur, job: Job, filters: Filters, sort: Sort, limit: int, offset: int) -> list[dict]:
@@ -218,8 +227,14 @@ def fetch_tasks(cur, job: Job, filters: Filters, sort: Sort, limit: int, offset:
     return [dict(zip(OUTPUT_FIELDS, row, strict=True)) for row in rows]
 
 
-def list_tasks(store: Store, job_id: str, filters: Filters | None = None, sort: Sort | None = None,
-               limit: object = None, offset: object = None) -> TaskPage:
+def list_tasks(
+    store: Store,
+    job_id: str,
+    filters: Filters | None = None,
+    sort: Sort | None = None,
+    limit: object = None,
+    offset: object = None,
+) -> TaskPage:
     """One page of a job's tasks, with the total for the same filters, read in one snapshot.
 
     `limit` is clamped to 1..200 and `offset` to >= 0; the page's notes say so when they were.

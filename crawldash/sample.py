@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import duckdb
@@ -29,23 +29,76 @@ from crawldash.timefmt import iso, iso_sql
 
 SECTIONS = ("/blog", "/products", "/docs", "/news", "/category", "/help", "/about", "/search", "/events", "/careers")
 SECTION_WEIGHTS = (0.26, 0.22, 0.14, 0.1, 0.09, 0.06, 0.04, 0.04, 0.03, 0.02)
-WORDS = ("cache", "warm", "edge", "speed", "guide", "review", "spring", "summer", "sale", "new", "best", "how-to",
-         "pricing", "team", "api", "release", "notes", "tips", "city", "garden", "kitchen", "modern", "classic",
-         "red", "blue", "2025", "2026", "faq", "setup", "advanced", "lite", "pro", "x_large", "mini", "eco")
+WORDS = (
+    "cache",
+    "warm",
+    "edge",
+    "speed",
+    "guide",
+    "review",
+    "spring",
+    "summer",
+    "sale",
+    "new",
+    "best",
+    "how-to",
+    "pricing",
+    "team",
+    "api",
+    "release",
+    "notes",
+    "tips",
+    "city",
+    "garden",
+    "kitchen",
+    "modern",
+    "classic",
+    "red",
+    "blue",
+    "2025",
+    "2026",
+    "faq",
+    "setup",
+    "advanced",
+    "lite",
+    "pro",
+    "x_large",
+    "mini",
+    "eco",
+)
 CACHE = ("HIT", "MISS", "DYNAMIC", "EXPIRED", "BYPASS", None)
 CACHE_WEIGHTS = (0.55, 0.20, 0.12, 0.05, 0.03, 0.05)
 #: Log-normal response time per cache result: (median ms, sigma).
-TIMES = {"HIT": (85, 0.55), "MISS": (950, 0.8), "DYNAMIC": (420, 0.6), "EXPIRED": (1100, 0.8),
-         "BYPASS": (600, 0.6), None: (520, 0.7)}
+TIMES = {
+    "HIT": (85, 0.55),
+    "MISS": (950, 0.8),
+    "DYNAMIC": (420, 0.6),
+    "EXPIRED": (1100, 0.8),
+    "BYPASS": (600, 0.6),
+    None: (520, 0.7),
+}
 ERRORS = (
-    ("Not Found", None), ("Not Found", 404), ("Too Many Requests", None), ("Internal Server Error", 500),
+    ("Not Found", None),
+    ("Not Found", 404),
+    ("Too Many Requests", None),
+    ("Internal Server Error", 500),
     ("context deadline exceeded (Client.Timeout exceeded while awaiting headers)", None),
-    ("Service Unavailable", None), ("Forbidden", 403), ("dial tcp: lookup shop.{domain}: no such host", None),
-    ("stopped after 10 redirects", None), ("Bad Gateway", 502),
+    ("Service Unavailable", None),
+    ("Forbidden", 403),
+    ("dial tcp: lookup shop.{domain}: no such host", None),
+    ("stopped after 10 redirects", None),
+    ("Bad Gateway", 502),
 )
 ERROR_WEIGHTS = (0.3, 0.12, 0.14, 0.08, 0.12, 0.06, 0.06, 0.04, 0.04, 0.04)
-CONTENT_TYPES = ("text/html; charset=utf-8", "text/html", "application/pdf", "image/jpeg", "text/css",
-                 "application/javascript", "application/xml")
+CONTENT_TYPES = (
+    "text/html; charset=utf-8",
+    "text/html",
+    "application/pdf",
+    "image/jpeg",
+    "text/css",
+    "application/javascript",
+    "application/xml",
+)
 CONTENT_WEIGHTS = (0.78, 0.08, 0.05, 0.04, 0.02, 0.02, 0.01)
 DOMAINS = ("www.example-shop.com", "www.northwind-traders.com", "www.acme-widgets.co.uk", "docs.contoso.io")
 
@@ -85,7 +138,7 @@ def generate_job(seed: int = 1, tasks: int = 5000, index: int = 0, running: bool
     domain = DOMAINS[index % len(DOMAINS)]
     apex = domain.removeprefix("www.")
     job_id = _uuid(rng, 1)[0]
-    start = datetime(2026, 11, 2, 1, 0, tzinfo=timezone.utc) + timedelta(days=7 * index, minutes=int(rng.integers(0, 300)))
+    start = datetime(2026, 11, 2, 1, 0, tzinfo=UTC) + timedelta(days=7 * index, minutes=int(rng.integers(0, 300)))
 
     # Paths: a home page, then section pages; a few odd characters for keyword searches.
     section_of = _pick(rng, SECTIONS, SECTION_WEIGHTS, n)
@@ -113,7 +166,10 @@ def generate_job(seed: int = 1, tasks: int = 5000, index: int = 0, running: bool
 
     # Status: a finished crawl has completed, failed and skipped tasks; a running one also the rest.
     if running:
-        status_opts, status_w = ("completed", "failed", "skipped", "pending", "running", "waiting"), (0.62, 0.03, 0.02, 0.25, 0.03, 0.05)
+        status_opts, status_w = (
+            ("completed", "failed", "skipped", "pending", "running", "waiting"),
+            (0.62, 0.03, 0.02, 0.25, 0.03, 0.05),
+        )
     else:
         status_opts, status_w = ("completed", "failed", "skipped"), (0.95, 0.035, 0.015)
     status = np.array(status_opts)[_pick(rng, status_opts, status_w, n)]
@@ -124,8 +180,9 @@ def generate_job(seed: int = 1, tasks: int = 5000, index: int = 0, running: bool
     medians = np.array([TIMES[c][0] for c in cache], dtype=float)
     sigmas = np.array([TIMES[c][1] for c in cache], dtype=float)
     # Search and product pages render on the server: slower whatever the cache says.
-    medians *= np.where(section_of == SECTIONS.index("/search"), 4.0,
-                        np.where(section_of == SECTIONS.index("/products"), 1.6, 1.0))
+    medians *= np.where(
+        section_of == SECTIONS.index("/search"), 4.0, np.where(section_of == SECTIONS.index("/products"), 1.6, 1.0)
+    )
     response = np.minimum(np.round(medians * np.exp(rng.normal(0, 1, n) * sigmas)), 30000)
     miss = np.isin(cache_idx, (1, 3))
     tail = miss & (rng.random(n) < 0.03)
@@ -133,8 +190,9 @@ def generate_job(seed: int = 1, tasks: int = 5000, index: int = 0, running: bool
 
     second_made = miss & (rng.random(n) < 0.85) & (status == "completed")
     second_hit = second_made & (rng.random(n) < 0.9)
-    second_time = np.where(second_hit, np.round(60 * np.exp(rng.normal(0, 0.5, n))),
-                           np.round(response * rng.uniform(0.6, 1.1, n)))
+    second_time = np.where(
+        second_hit, np.round(60 * np.exp(rng.normal(0, 0.5, n))), np.round(response * rng.uniform(0.6, 1.1, n))
+    )
     zero_second = (~second_made) & (status == "completed") & (rng.random(n) < 0.25)  # the original's 0 ms
 
     error_idx = _pick(rng, ERRORS, ERROR_WEIGHTS, n)
@@ -188,7 +246,8 @@ def generate_job(seed: int = 1, tasks: int = 5000, index: int = 0, running: bool
 
     def stamps(values, missing):
         return pa.array(values, pa.timestamp("us"), mask=np.asarray(missing, dtype=bool)).cast(
-            pa.timestamp("us", tz="UTC"))
+            pa.timestamp("us", tz="UTC")
+        )
 
     columns = {
         "id": pa.array(_uuid(rng, n), pa.string()),
@@ -216,9 +275,8 @@ def generate_job(seed: int = 1, tasks: int = 5000, index: int = 0, running: bool
     }
     table = pa.table({c.name: columns[c.name] for c in schema.TASK_COLUMNS})
     done_at = completed[finished]
-    last = done_at.max().astype(datetime).replace(tzinfo=timezone.utc) if len(done_at) else start
-    return SampleJob(job_id, domain, "running" if running else "completed", start,
-                     None if running else last, table)
+    last = done_at.max().astype(datetime).replace(tzinfo=UTC) if len(done_at) else start
+    return SampleJob(job_id, domain, "running" if running else "completed", start, None if running else last, table)
 
 
 def generate_jobs(seed: int = 1, tasks: int = 5000, jobs: int = 1) -> list[SampleJob]:
@@ -229,7 +287,9 @@ def generate_jobs(seed: int = 1, tasks: int = 5000, jobs: int = 1) -> list[Sampl
 SAMPLE_FORMATS = ("adapt", "parquet", "csv")
 
 
-def write_sample(path: str | Path, tasks: int = 5000, jobs: int = 1, seed: int = 1, fmt: str = "adapt") -> list[SampleJob]:
+def write_sample(
+    path: str | Path, tasks: int = 5000, jobs: int = 1, seed: int = 1, fmt: str = "adapt"
+) -> list[SampleJob]:
     """Write generated jobs to a file: the original's export JSON (an array of exports when several
     jobs), or our columns as Parquet or CSV."""
     out = Path(path)
@@ -254,8 +314,9 @@ def write_sample(path: str | Path, tasks: int = 5000, jobs: int = 1, seed: int =
         if fmt == "parquet":
             con.execute(f"COPY (SELECT * FROM sample_tasks) TO '{quoted}' (FORMAT parquet)")
         elif fmt == "csv":
-            select = ", ".join(iso_sql(c.name) + f" AS {c.name}" if c.kind == schema.TIMESTAMP else c.name
-                               for c in schema.TASK_COLUMNS)
+            select = ", ".join(
+                iso_sql(c.name) + f" AS {c.name}" if c.kind == schema.TIMESTAMP else c.name for c in schema.TASK_COLUMNS
+            )
             con.execute(f"COPY (SELECT {select} FROM sample_tasks) TO '{quoted}' (FORMAT csv, HEADER true)")
         else:
             raise ValueError(f"unknown sample format {fmt!r}")
@@ -278,9 +339,14 @@ def _write_export_json(con: duckdb.DuckDBPyConnection, job: SampleJob, f) -> Non
         parts.append(f"{c.name} := {value}")
     columns = [{"key": k, "label": label} for k, label in schema.export_columns("job", True)]
     data_head = {
-        "columns": columns, "completed_at": iso(job.completed_at), "created_at": iso(job.created_at),
-        "domain": job.domain, "export_time": iso(job.completed_at or job.created_at),
-        "export_type": "job", "job_id": job.job_id, "status": job.status,
+        "columns": columns,
+        "completed_at": iso(job.completed_at),
+        "created_at": iso(job.created_at),
+        "domain": job.domain,
+        "export_time": iso(job.completed_at or job.created_at),
+        "export_type": "job",
+        "job_id": job.job_id,
+        "status": job.status,
     }
     f.write('{"status":"success","data":' + json.dumps(data_head, separators=(",", ":"))[:-1] + ',"tasks":[')
     result = con.execute(f"SELECT to_json(struct_pack({', '.join(parts)})) FROM sample_tasks")
@@ -289,5 +355,8 @@ def _write_export_json(con: duckdb.DuckDBPyConnection, job: SampleJob, f) -> Non
         f.write(("" if first else ",") + ",".join(r[0] for r in rows))
         first = False
     n = job.table.num_rows
-    f.write(f'],"total_tasks":{n}}},"message":"Exported {n} tasks for job {job.job_id}","request_id":"sample-{job.job_id[:8]}"}}')
+    f.write(
+        f'],"total_tasks":{n}}},"message":"Exported {n} tasks for job {job.job_id}",'
+        f'"request_id":"sample-{job.job_id[:8]}"}}'
+    )
     con.unregister("sample_tasks")

@@ -39,8 +39,13 @@ TASK_COLUMNS: tuple[Column, ...] = (
     Column("status_code", INT, "Status Code", "HTTP status of the first request", sortable=True),
     Column("response_time", INT, "Load Time (ms)", "first request, milliseconds", sortable=True),
     Column("cache_status", TEXT, "Cache Status", "CDN cache result of the first request", sortable=True),
-    Column("second_response_time", INT, "Load Response Time (ms)",
-           "second request (cache validation), milliseconds", sortable=True),
+    Column(
+        "second_response_time",
+        INT,
+        "Load Response Time (ms)",
+        "second request (cache validation), milliseconds",
+        sortable=True,
+    ),
     Column("second_cache_status", TEXT, "Second Cache Status", "cache result of the second request"),
     Column("content_type", TEXT, "Content Type", "Content-Type header as sent"),
     Column("error", TEXT, "Error", "why the task failed"),
@@ -49,8 +54,9 @@ TASK_COLUMNS: tuple[Column, ...] = (
     Column("retry_count", INT, "Retry Count", "retries made"),
     Column("page_views_7d", INT, "Views (7d)", "analytics page views, last 7 days (null: no data)", sortable=True),
     Column("page_views_28d", INT, "Views (28d)", "analytics page views, last 28 days (null: no data)", sortable=True),
-    Column("page_views_180d", INT, "Views (180d)", "analytics page views, last 180 days (null: no data)",
-           sortable=True),
+    Column(
+        "page_views_180d", INT, "Views (180d)", "analytics page views, last 180 days (null: no data)", sortable=True
+    ),
     Column("created_at", TIMESTAMP, "Created At", "when the task was created (UTC)", sortable=True),
     Column("started_at", TIMESTAMP, "Started At", "when the task started (UTC)"),
     Column("completed_at", TIMESTAMP, "Completed At", "when the task completed (UTC)"),
@@ -61,8 +67,12 @@ TASK_FIELDS = tuple(c.name for c in TASK_COLUMNS)
 #: Fields we keep beside the seed's record, filled by some importers (Screaming Frog, HAR).
 EXTRA_COLUMNS: tuple[Column, ...] = (
     Column("inlinks", INT, "Inlinks", "number of links to the page (Screaming Frog All Inlinks)"),
-    Column("from_browser_cache", BOOL, "From browser cache",
-           "the browser served the entry from its own cache (HAR); left out of timing charts"),
+    Column(
+        "from_browser_cache",
+        BOOL,
+        "From browser cache",
+        "the browser served the entry from its own cache (HAR); left out of timing charts",
+    ),
 )
 #: Every field an importer may deliver, in order.
 INPUT_COLUMNS = TASK_COLUMNS + EXTRA_COLUMNS
@@ -123,19 +133,42 @@ class Kpi:
 KPIS: tuple[Kpi, ...] = (
     Kpi("tasks", "Tasks", "All tasks of the job that match the filters."),
     Kpi("completed", "Completed", "Tasks with status completed."),
-    Kpi("broken", "Failed (broken)", "broken = status failed. The HTTP code is derived from the error "
-        "text (\"Not Found\" = 404) when the task has none."),
-    Kpi("slow_pages", "Slow pages", f"slow page = effective response time > {SLOW_MS:,} ms; effective "
-        "response time = second request's time when it exists (> 0 ms), else the first request's."),
-    Kpi("cache_hit_rate", "Cache hit rate", "HIT / (HIT + MISS + EXPIRED) over first requests. DYNAMIC "
-        "pages cannot be cached and are not counted as hits or misses."),
-    Kpi("p50", "Median response", "50th percentile (linear interpolation) of the effective response time: "
-        "second request when it exists (> 0 ms), else the first."),
-    Kpi("p95", "p95 response", "95th percentile (linear interpolation) of the effective response time: "
-        "second request when it exists (> 0 ms), else the first."),
+    Kpi(
+        "broken",
+        "Failed (broken)",
+        "broken = status failed. The HTTP code is derived from the error "
+        'text ("Not Found" = 404) when the task has none.',
+    ),
+    Kpi(
+        "slow_pages",
+        "Slow pages",
+        f"slow page = effective response time > {SLOW_MS:,} ms; effective "
+        "response time = second request's time when it exists (> 0 ms), else the first request's.",
+    ),
+    Kpi(
+        "cache_hit_rate",
+        "Cache hit rate",
+        "HIT / (HIT + MISS + EXPIRED) over first requests. DYNAMIC "
+        "pages cannot be cached and are not counted as hits or misses.",
+    ),
+    Kpi(
+        "p50",
+        "Median response",
+        "50th percentile (linear interpolation) of the effective response time: "
+        "second request when it exists (> 0 ms), else the first.",
+    ),
+    Kpi(
+        "p95",
+        "p95 response",
+        "95th percentile (linear interpolation) of the effective response time: "
+        "second request when it exists (> 0 ms), else the first.",
+    ),
     Kpi("warmed", "Pages warmed", "warmed = first request MISS or EXPIRED and second request HIT."),
-    Kpi("time_saved_ms", "Time saved", "Sum over pages with a real second request (> 0 ms) of "
-        "response_time − second_response_time."),
+    Kpi(
+        "time_saved_ms",
+        "Time saved",
+        "Sum over pages with a real second request (> 0 ms) of response_time − second_response_time.",
+    ),
 )
 KPI_BY_KEY = {k.key: k for k in KPIS}
 
@@ -147,17 +180,44 @@ EXPORT_FORMATS = ("csv", "json", "xlsx")
 #: (field, label) per export type, as the original product labels them. `http_code` and `error` are
 #: our additions to broken links: the HTTP code shown (derived from the error text when missing).
 EXPORT_COLUMNS: dict[str, tuple[tuple[str, str], ...]] = {
-    "job": tuple((f, COLUMNS[f].label) for f in (
-        "id", "job_id", "path", "url", "content_type", "status", "cache_status", "status_code",
-        "response_time", "second_cache_status", "second_response_time", "retry_count", "error",
-        "source_type", "source_url", "created_at", "started_at", "completed_at")),
+    "job": tuple(
+        (f, COLUMNS[f].label)
+        for f in (
+            "id",
+            "job_id",
+            "path",
+            "url",
+            "content_type",
+            "status",
+            "cache_status",
+            "status_code",
+            "response_time",
+            "second_cache_status",
+            "second_response_time",
+            "retry_count",
+            "error",
+            "source_type",
+            "source_url",
+            "created_at",
+            "started_at",
+            "completed_at",
+        )
+    ),
     "broken-links": (
-        ("source_url", "Found on"), ("url", "Broken link"), ("status", "Status"), ("created_at", "Date"),
-        ("source_type", "Source Type"), ("http_code", "HTTP code"), ("error", "Error"),
+        ("source_url", "Found on"),
+        ("url", "Broken link"),
+        ("status", "Status"),
+        ("created_at", "Date"),
+        ("source_type", "Source Type"),
+        ("http_code", "HTTP code"),
+        ("error", "Error"),
     ),
     "slow-pages": (
-        ("url", "Page"), ("content_type", "Content Type"), ("cache_status", "Cache Status"),
-        ("response_time", "Load Time (ms)"), ("second_response_time", "Load Time 2nd try (ms)"),
+        ("url", "Page"),
+        ("content_type", "Content Type"),
+        ("cache_status", "Cache Status"),
+        ("response_time", "Load Time (ms)"),
+        ("second_response_time", "Load Time 2nd try (ms)"),
         ("created_at", "Date"),
     ),
 }

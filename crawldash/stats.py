@@ -102,8 +102,15 @@ def _nice_width(span: float, bins: int) -> float:
     return next(m * power for m in (1, 2, 5, 10) if m * power >= raw)
 
 
-def response_time_histogram(store: Store, job_id: str, filters: Filters | None = None, *, log: bool = False,
-                            bins: int = 40, column: str = "effective_time") -> pd.DataFrame:
+def response_time_histogram(
+    store: Store,
+    job_id: str,
+    filters: Filters | None = None,
+    *,
+    log: bool = False,
+    bins: int = 40,
+    column: str = "effective_time",
+) -> pd.DataFrame:
     """Counts of tasks per response-time bin: columns start_ms, end_ms, tasks.
 
     Linear bins span 0 to the 99th percentile, the last bin holding everything above it; log bins
@@ -117,33 +124,38 @@ def response_time_histogram(store: Store, job_id: str, filters: Filters | None =
         where, params = _scope(job, filters, timing=True)
         where += f" AND {column} IS NOT NULL"
         if log:
-            sql = (f"SELECT floor(log10(greatest({column}, 1)) * 10) AS b, count(*) FROM tasks WHERE {where} "
-                   "GROUP BY b ORDER BY b")
+            sql = (
+                f"SELECT floor(log10(greatest({column}, 1)) * 10) AS b, count(*) FROM tasks WHERE {where} "
+                "GROUP BY b ORDER BY b"
+            )
             rows = cur.execute(sql, params).fetchall()
             data = [(10 ** (b / 10), 10 ** ((b + 1) / 10), n) for b, n in rows]
         else:
-            p99 = cur.execute(f"SELECT quantile_cont({column}::DOUBLE, 0.99) FROM tasks WHERE {where}", params).fetchone()[0]
+            p99 = cur.execute(
+                f"SELECT quantile_cont({column}::DOUBLE, 0.99) FROM tasks WHERE {where}", params
+            ).fetchone()[0]
             if p99 is None:
                 return pd.DataFrame(columns=["start_ms", "end_ms", "tasks"])
             width = _nice_width(p99, bins)
             top = math.ceil(p99 / width)
-            sql = (f"SELECT least(floor({column} / ?), ?) AS b, count(*) FROM tasks WHERE {where} "
-                   "GROUP BY b ORDER BY b")
+            sql = f"SELECT least(floor({column} / ?), ?) AS b, count(*) FROM tasks WHERE {where} GROUP BY b ORDER BY b"
             rows = cur.execute(sql, [width, top, *params]).fetchall()
             data = [(b * width, (b + 1) * width if b < top else None, n) for b, n in rows]
     return pd.DataFrame(data, columns=["start_ms", "end_ms", "tasks"])
 
 
-def percentiles(store: Store, job_id: str, filters: Filters | None = None,
-                column: str = "effective_time") -> dict[str, float | None]:
+def percentiles(
+    store: Store, job_id: str, filters: Filters | None = None, column: str = "effective_time"
+) -> dict[str, float | None]:
     """p50, p90, p95 and p99 of a response-time column (linear interpolation)."""
     filters = filters or Filters()
     with store.snapshot() as cur:
         job = store.job(job_id, cur)
         where, params = _scope(job, filters, timing=True)
         quantiles = ", ".join(str(p) for p in PERCENTILES)
-        values = cur.execute(f"SELECT quantile_cont({column}::DOUBLE, [{quantiles}]) FROM tasks WHERE {where}",
-                             params).fetchone()[0]
+        values = cur.execute(
+            f"SELECT quantile_cont({column}::DOUBLE, [{quantiles}]) FROM tasks WHERE {where}", params
+        ).fetchone()[0]
     return {f"p{round(p * 100)}": (None if values is None else values[i]) for i, p in enumerate(PERCENTILES)}
 
 
@@ -156,7 +168,8 @@ def first_vs_second(store: Store, job_id: str, filters: Filters | None = None) -
         where += " AND second_response_time IS NOT NULL AND response_time IS NOT NULL"
         rows = cur.execute(
             f"""SELECT warmed, count(*),
-                   quantile_cont(response_time::DOUBLE, [0.5, 0.95]), quantile_cont(second_response_time::DOUBLE, [0.5, 0.95])
+                   quantile_cont(response_time::DOUBLE, [0.5, 0.95]),
+                   quantile_cont(second_response_time::DOUBLE, [0.5, 0.95])
                 FROM (SELECT *, coalesce({schema.WARMED_SQL}, FALSE) AS warmed FROM tasks WHERE {where})
                 GROUP BY warmed ORDER BY warmed DESC""",
             params,
@@ -165,8 +178,9 @@ def first_vs_second(store: Store, job_id: str, filters: Filters | None = None) -
     return pd.DataFrame(data, columns=["pages", "tasks", "first_p50", "first_p95", "second_p50", "second_p95"])
 
 
-def _grouped(store: Store, job_id: str, filters: Filters | None, key_sql: str, key_name: str, top: int,
-             timing: bool) -> pd.DataFrame:
+def _grouped(
+    store: Store, job_id: str, filters: Filters | None, key_sql: str, key_name: str, top: int, timing: bool
+) -> pd.DataFrame:
     filters = filters or Filters()
     with store.snapshot() as cur:
         job = store.job(job_id, cur)
@@ -182,8 +196,9 @@ def _grouped(store: Store, job_id: str, filters: Filters | None, key_sql: str, k
                 count(*) FILTER (WHERE cache_status = 'DYNAMIC') AS dynamic
             FROM tasks WHERE {where} GROUP BY k ORDER BY tasks DESC, k LIMIT ?
         """
-        frame = _frame(cur, sql, [*params, top],
-                       [key_name, "tasks", "p50", "p95", "mean", "slow", "hits", "misses", "dynamic"])
+        frame = _frame(
+            cur, sql, [*params, top], [key_name, "tasks", "p50", "p95", "mean", "slow", "hits", "misses", "dynamic"]
+        )
     denominator = frame["hits"] + frame["misses"]
     frame["hit_rate"] = (frame["hits"] / denominator).where(denominator > 0)
     return frame
@@ -245,10 +260,14 @@ def cache_breakdown(store: Store, job_id: str, filters: Filters | None = None) -
     known = ", ".join(f"'{s}'" for s in schema.CACHE_STATUSES)
     with store.snapshot() as cur:
         job = store.job(job_id, cur)
-        counts = _counts(cur, f"CASE WHEN cache_status IS NULL THEN 'none' WHEN cache_status IN ({known}) "
-                              "THEN cache_status ELSE 'other' END", job, filters)
-        others = _counts(cur, "cache_status", job,
-                         filters) if counts.get("other") else {}
+        counts = _counts(
+            cur,
+            f"CASE WHEN cache_status IS NULL THEN 'none' WHEN cache_status IN ({known}) "
+            "THEN cache_status ELSE 'other' END",
+            job,
+            filters,
+        )
+        others = _counts(cur, "cache_status", job, filters) if counts.get("other") else {}
     total = sum(counts.values())
     data = [(b, counts.get(b, 0), counts.get(b, 0) / total if total else None) for b in CACHE_BUCKETS]
     frame = pd.DataFrame(data, columns=["cache_status", "tasks", "share"])
@@ -262,19 +281,22 @@ def warming_outcome(store: Store, job_id: str, filters: Filters | None = None) -
     with store.snapshot() as cur:
         job = store.job(job_id, cur)
         where, params = _scope(job, filters)
-        counts = dict(cur.execute(
-            f"""SELECT CASE WHEN second_cache_status = 'HIT' THEN 'warmed'
+        counts = dict(
+            cur.execute(
+                f"""SELECT CASE WHEN second_cache_status = 'HIT' THEN 'warmed'
                             WHEN second_response_time IS NULL AND second_cache_status IS NULL THEN 'no second request'
                             ELSE 'not warmed' END AS outcome, count(*)
                 FROM tasks WHERE {where} AND cache_status IN ('MISS', 'EXPIRED') GROUP BY outcome""",
-            params,
-        ).fetchall())
+                params,
+            ).fetchall()
+        )
     order = ("warmed", "not warmed", "no second request")
     return pd.DataFrame([(o, int(counts.get(o, 0))) for o in order], columns=["outcome", "tasks"])
 
 
-def pages_to_fix(store: Store, job_id: str, filters: Filters | None = None, kind: str = "broken",
-                 limit: int = 10) -> pd.DataFrame:
+def pages_to_fix(
+    store: Store, job_id: str, filters: Filters | None = None, kind: str = "broken", limit: int = 10
+) -> pd.DataFrame:
     """Broken or slow pages, the most viewed first where analytics exist, else the slowest first."""
     filters = filters or Filters()
     condition = "status = 'failed'" if kind == "broken" else f"effective_time > {schema.SLOW_MS}"
@@ -289,7 +311,19 @@ def pages_to_fix(store: Store, job_id: str, filters: Filters | None = None, kind
                 FROM tasks WHERE {where} AND {condition}
                 ORDER BY {order}effective_time DESC NULLS LAST, id LIMIT ?""",
             [*params, limit],
-            ["url", "path", "status", "http_code", "error", "effective_time", "cache_status", "source_url",
-             "page_views_7d", "page_views_28d", "page_views_180d", "id"],
+            [
+                "url",
+                "path",
+                "status",
+                "http_code",
+                "error",
+                "effective_time",
+                "cache_status",
+                "source_url",
+                "page_views_7d",
+                "page_views_28d",
+                "page_views_180d",
+                "id",
+            ],
         )
     return frame

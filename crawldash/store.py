@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import os
+import tempfile
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -26,6 +27,7 @@ from crawldash import schema
 from crawldash.errors import DatabaseError, UnknownJob
 
 SCHEMA_VERSION = "1"
+DEFAULT_MEMORY_LIMIT = "1GB"
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 DEFAULT_DB = PROJECT_DIR / "data" / "crawldash.duckdb"
 
@@ -102,10 +104,16 @@ class Job:
         from crawldash.timefmt import iso
 
         return {
-            "job_id": self.job_id, "domain": self.domain, "status": self.status,
-            "created_at": iso(self.created_at), "completed_at": iso(self.completed_at),
-            "tasks": self.task_count, "has_analytics": self.has_analytics,
-            "source": self.source, "format": self.source_format, "imported_at": iso(self.imported_at),
+            "job_id": self.job_id,
+            "domain": self.domain,
+            "status": self.status,
+            "created_at": iso(self.created_at),
+            "completed_at": iso(self.completed_at),
+            "tasks": self.task_count,
+            "has_analytics": self.has_analytics,
+            "source": self.source,
+            "format": self.source_format,
+            "imported_at": iso(self.imported_at),
             "notes": list(self.notes),
         }
 
@@ -139,9 +147,11 @@ class Store:
         except duckdb.Error as exc:
             raise DatabaseError(f"cannot open the database {self.path}: {str(exc).splitlines()[0]}") from None
         self._con.execute("SET GLOBAL TimeZone = 'UTC'")
-        limit = memory_limit or os.environ.get("CRAWLDASH_MEMORY_LIMIT")
-        if limit:
-            self._con.execute("SET GLOBAL memory_limit = ?", [limit])
+        # DuckDB would take 80% of the machine; imports and queries spill to disk past this instead.
+        limit = memory_limit or os.environ.get("CRAWLDASH_MEMORY_LIMIT") or DEFAULT_MEMORY_LIMIT
+        self._con.execute("SET GLOBAL memory_limit = ?", [limit])
+        if self.path == ":memory:":
+            self._con.execute("SET GLOBAL temp_directory = ?", [tempfile.gettempdir()])
         self._write_lock = threading.RLock()
         self._migrate()
 

@@ -46,8 +46,12 @@ def realdata() -> Path:
 
 def task(n: int, **fields) -> dict:
     """A completed task record t<n> on example.com, with fields overridden."""
-    base = {"id": f"t{n:03d}", "url": f"https://example.com/page-{n}", "status": "completed",
-            "created_at": "2026-01-05T09:30:00Z"}
+    base = {
+        "id": f"t{n:03d}",
+        "url": f"https://example.com/page-{n}",
+        "status": "completed",
+        "created_at": "2026-01-05T09:30:00Z",
+    }
     base.update(fields)
     return base
 

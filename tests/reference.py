@@ -78,16 +78,30 @@ def ordered(tasks: list[dict], sort: str) -> list[dict]:
     return present + absent
 
 
-def list_tasks(tasks: list[dict], *, status=None, cache_filter=None, path=None, status_code=None,
-               sort: str = "-created_at", limit=None, offset=None) -> tuple[list[str], dict]:
+def list_tasks(
+    tasks: list[dict],
+    *,
+    status=None,
+    cache_filter=None,
+    path=None,
+    status_code=None,
+    sort: str = "-created_at",
+    limit=None,
+    offset=None,
+) -> tuple[list[str], dict]:
     """(ids of the page, pagination) for one List Tasks call."""
     limit = 50 if limit is None else min(max(limit, 1), 200)
     offset = 0 if offset is None else max(offset, 0)
     found = [t for t in tasks if matches(t, status, cache_filter, path, status_code)]
-    page = ordered(found, sort)[offset:offset + limit]
+    page = ordered(found, sort)[offset : offset + limit]
     total = len(found)
-    return [t["id"] for t in page], {"limit": limit, "offset": offset, "total": total,
-                                     "has_next": offset + limit < total, "has_prev": offset > 0}
+    return [t["id"] for t in page], {
+        "limit": limit,
+        "offset": offset,
+        "total": total,
+        "has_next": offset + limit < total,
+        "has_prev": offset > 0,
+    }
 
 
 def export_ids(tasks: list[dict], export_type: str, cap: int = CAP) -> tuple[list[str], int]:

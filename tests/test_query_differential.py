@@ -7,18 +7,17 @@ import io
 import json
 
 import pytest
+import reference
+from conftest import load
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-import reference
-from conftest import load
 from crawldash import export as export_mod
 from crawldash import schema
 from crawldash.query import Filters, Sort, list_tasks
 from crawldash.store import Store
 
-STAMPS = ("2026-01-05T09:30:00Z", "2026-01-05T09:30:00.250000Z", "2026-01-05T10:00:00+02:00",
-          "2026-01-06T00:00:00Z")
+STAMPS = ("2026-01-05T09:30:00Z", "2026-01-05T09:30:00.250000Z", "2026-01-05T10:00:00+02:00", "2026-01-06T00:00:00Z")
 PATH_CHARS = "abAB_%\\/-.éÉ1"
 
 
@@ -32,8 +31,12 @@ def _record(i: int, draw) -> dict:
         "status_code": draw(st.one_of(st.none(), st.just(0), st.sampled_from((200, 301, 404, 500)))),
         "error": draw(st.one_of(st.none(), st.sampled_from(("Not Found", "Too Many Requests", "timeout")))),
         "response_time": draw(st.one_of(st.none(), st.integers(1, 6), st.integers(2990, 3010))),
-        "cache_status": draw(st.one_of(st.none(), st.sampled_from(("HIT", "MISS", "EXPIRED", "DYNAMIC", "BYPASS",
-                                                                   "miss, hit", "MISS, EXPIRED"))),),
+        "cache_status": draw(
+            st.one_of(
+                st.none(),
+                st.sampled_from(("HIT", "MISS", "EXPIRED", "DYNAMIC", "BYPASS", "miss, hit", "MISS, EXPIRED")),
+            ),
+        ),
         "second_response_time": draw(st.one_of(st.none(), st.just(0), st.integers(1, 6), st.integers(2990, 3010))),
         "page_views_7d": draw(st.one_of(st.none(), st.integers(0, 3))),
         "page_views_28d": draw(st.one_of(st.none(), st.integers(0, 3))),
@@ -59,8 +62,14 @@ def queries(draw, tasks: list[dict]) -> dict:
     return {
         "status": draw(_often_none(st.sampled_from(schema.STATUSES))),
         "cache_filter": draw(_often_none(st.sampled_from(("hit", "miss")))),
-        "path": draw(st.one_of(st.none(), st.text(PATH_CHARS, min_size=1, max_size=3),
-                               st.sampled_from(("_", "%", "\\", "a_", "%b", "A", "É", "/")), st.sampled_from(words))),
+        "path": draw(
+            st.one_of(
+                st.none(),
+                st.text(PATH_CHARS, min_size=1, max_size=3),
+                st.sampled_from(("_", "%", "\\", "a_", "%b", "A", "É", "/")),
+                st.sampled_from(words),
+            )
+        ),
         "status_code": draw(_often_none(st.sampled_from((200, 404, 429, 500)))),
         "sort": draw(st.sampled_from([f for f in schema.SORT_FIELDS] + [f"-{f}" for f in schema.SORT_FIELDS])),
         "limit": draw(st.one_of(st.none(), st.sampled_from((-5, 0, 1, 2, 3, 7, 50, 200, 201, 5000)))),
@@ -74,8 +83,9 @@ def ours(store: Store, q: dict) -> tuple[list[str], dict]:
     return [t["id"] for t in page.tasks], page.pagination()
 
 
-SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow,
-                                                                          HealthCheck.data_too_large])
+SETTINGS = settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large]
+)
 
 
 @SETTINGS
@@ -113,11 +123,19 @@ def test_paging_through_every_sort_returns_each_task_once(data):
                 if not pagination["has_next"]:
                     break
                 offset += size
-            expected, ref_page = reference.list_tasks(tasks, **{**q, "sort": sort, "limit": 10**9})
+            _expected, ref_page = reference.list_tasks(tasks, **{**q, "sort": sort, "limit": 10**9})
             assert len(seen) == len(set(seen)) == ref_page["total"] == pagination["total"], sort
-            assert seen == [t["id"] for t in reference.ordered(
-                [t for t in tasks if reference.matches(t, q["status"], q["cache_filter"], q["path"],
-                                                       q["status_code"])], sort)], sort
+            assert seen == [
+                t["id"]
+                for t in reference.ordered(
+                    [
+                        t
+                        for t in tasks
+                        if reference.matches(t, q["status"], q["cache_filter"], q["path"], q["status_code"])
+                    ],
+                    sort,
+                )
+            ], sort
     finally:
         store.close()
 

@@ -73,13 +73,13 @@ def detect(path: Path, forced: str = "auto") -> Detected:
 
 
 def _detect_text(path: Path) -> Detected:
-    encoding, text = head_text(path)
+    _encoding, text = head_text(path)
     stripped = text.lstrip("\ufeff \t\r\n")
     if _is_binary(text):
         raise BadData(path.name, "is not a text file we can read (binary data); formats we read: " + formats_we_read())
     if stripped[:1] in ("{", "["):
         raise BadData(path.name, f"is JSON of another shape (or broken JSON); expected {adapt_json.EXPECTED}")
-    delimiter, header = sniff_header(stripped)
+    _delimiter, header = sniff_header(stripped)
     if header and columns.matches_header(header):
         return Detected("columns", "csv")
     lack = columns.missing(columns.fields_of(header))
@@ -101,8 +101,13 @@ def default_job_id(path: Path) -> str:
     return f"{slug}-{digest.hexdigest()[:8]}"
 
 
-def import_files(store: Store, paths: Sequence[str | Path], fmt: str = "auto", job_id: str | None = None,
-                 progress: Progress | None = None) -> list[ImportResult]:
+def import_files(
+    store: Store,
+    paths: Sequence[str | Path],
+    fmt: str = "auto",
+    job_id: str | None = None,
+    progress: Progress | None = None,
+) -> list[ImportResult]:
     """Import files as one transaction; each job they hold replaces a stored job of the same id."""
     if fmt not in FORMAT_CHOICES:
         raise InvalidParameter("--format", fmt, " or ".join(FORMAT_CHOICES))
@@ -119,7 +124,8 @@ def import_files(store: Store, paths: Sequence[str | Path], fmt: str = "auto", j
         with store.transaction() as cur:
             staging = Staging(cur)
             for index, (path, name, kind) in enumerate(plans):
-                def step(fraction: float, message: str, i: int = index) -> None:
+
+                def step(fraction: float, message: str, i: int = index, name: str = name) -> None:
                     report(0.8 * (i + fraction) / len(plans), f"{name}: {message}")
 
                 step(0.0, "reading")
@@ -133,8 +139,15 @@ def import_files(store: Store, paths: Sequence[str | Path], fmt: str = "auto", j
         raise BadData(", ".join(shown), f"could not be read: {exc}") from None
 
 
-def import_records(store: Store, records: Sequence[dict], *, job_id: str, source: str = "records",
-                   fmt: str = "records", meta: JobMeta | None = None) -> ImportResult:
+def import_records(
+    store: Store,
+    records: Sequence[dict],
+    *,
+    job_id: str,
+    source: str = "records",
+    fmt: str = "records",
+    meta: JobMeta | None = None,
+) -> ImportResult:
     """Import task records held in memory (dicts with the seed's field names) as one job.
 
     >>> store = Store(":memory:")

@@ -6,25 +6,25 @@
 - List Tasks responses: {"status": "success", "data": {"tasks": [...], "pagination": {...}}}, one page,
   or several pages (or several exports) as a JSON array or one JSON value per line
 
-Files are streamed, never held whole. A large compact export (what the API writes) goes through
-pyarrow's JSON reader a block at a time; anything else is read by ijson one task at a time.
+Files are streamed, never held whole. A compact export (what the API writes) is rewritten as JSON
+Lines and read by DuckDB's own parallel JSON reader; anything else is read by ijson a task at a time.
 """
 
 from __future__ import annotations
 
-import io
 import json
+import os
 import re
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
+import duckdb
 import ijson
-import pyarrow as pa
-import pyarrow.json as pa_json
 
 from crawldash import schema
 from crawldash.errors import BadData
-from crawldash.importers.records import ARROW_SCHEMA, StagingWriter
+from crawldash.importers.records import StagingWriter
 from crawldash.ingest import JobMeta, Progress, StagedFile, Staging
 
 FORMAT = "adapt"
@@ -32,25 +32,32 @@ ROW_LABEL = "task"
 _META_KEYS = ("job_id", "domain", "status", "created_at", "completed_at")
 _TASK_ARRAY = re.compile(rb'"tasks"\s*:\s*\[')
 _CHUNK = 16 << 20
-_FAST_SCHEMA = pa.schema([f for f in ARROW_SCHEMA if f.name != "file_row"])
 #: Export labels (any type) back to field names, for task rows keyed by label.
 _LABELS = {label: name for cols in schema.EXPORT_COLUMNS.values() for name, label in cols}
 _LABELS.update({label: name for name, label in schema.ANALYTICS_EXPORT_COLUMNS})
 _LABELS.update({c.label: c.name for c in schema.TASK_COLUMNS})
-_LABELS.update({"Found on": "source_url", "Broken link": "url", "Page": "url", "Date": "created_at",
-                "Source Type": "source_type", "Load Time 2nd try (ms)": "second_response_time"})
+_LABELS.update(
+    {
+        "Found on": "source_url",
+        "Broken link": "url",
+        "Page": "url",
+        "Date": "created_at",
+        "Source Type": "source_type",
+        "Load Time 2nd try (ms)": "second_response_time",
+    }
+)
 _LABELS.pop("HTTP code", None)  # derived on import; never read back as the raw status code
 
 EXPECTED = (
-    "the original API's JSON: an export response {\"status\", \"data\": {..., \"tasks\"}}, its bare data "
-    "object, the web app's download {\"meta\", \"columns\", \"tasks\"} or List Tasks pages {\"tasks\", \"pagination\"}"
+    'the original API\'s JSON: an export response {"status", "data": {..., "tasks"}}, its bare data '
+    'object, the web app\'s download {"meta", "columns", "tasks"} or List Tasks pages {"tasks", "pagination"}'
 )
 
 
 def sniff(head: bytes) -> bool:
     """Does the file start like the original's JSON (an object or array, not a HAR log)?"""
     text = head.lstrip(b"\xef\xbb\xbf \t\r\n")
-    if not text[:1] in (b"{", b"["):
+    if text[:1] not in (b"{", b"["):
         return False
     window = text[:4096]
     if b'"log"' in window and b'"entries"' in window:
@@ -150,24 +157,28 @@ def stage(staging: Staging, path: Path, default_job_id: str, progress: Progress 
     """Stream one JSON file of the original's into a staging table."""
     shape = _sniff_shape(path)
     staged = staging.add_file(StagedFile(path.name, FORMAT, default_job_id, row_label=ROW_LABEL))
-    writer = StagingWriter(staging.cur, staged)
     size = max(path.stat().st_size, 1)
     if shape.top == "map" and shape.tasks_prefix:
         base = "data." if shape.tasks_prefix == "data.tasks" else ""
         if shape.scalars.get("status") == "error":
-            raise BadData(path.name, f"the file is an API error response ({shape.scalars.get('message')}), not crawl data")
+            raise BadData(
+                path.name, f"the file is an API error response ({shape.scalars.get('message')}), not crawl data"
+            )
         found = {k: shape.scalars.get(base + k, shape.scalars.get("meta." + k)) for k in _META_KEYS}
         meta = JobMeta(**{k: v for k, v in found.items() if isinstance(v, str) and v})
         if meta.job_id:
             staged.default_job_id = meta.job_id
         staging.meta(staged.default_job_id, meta)
-        if not _stage_compact(path, writer, progress, size):
+        if not _stage_compact(staging, staged, path, progress, size):
+            writer = StagingWriter(staging.cur, staged)
             _stage_streamed(path, shape.tasks_prefix, writer, progress, size)
+            writer.close()
     elif shape.top in ("map", "array"):
+        writer = StagingWriter(staging.cur, staged)
         _stage_values(path, writer, staging, staged, progress, size)
+        writer.close()
     else:
         raise BadData(path.name, f"not a JSON object or array; expected {EXPECTED}")
-    writer.close()
     return staged
 
 
@@ -206,44 +217,65 @@ def _stage_streamed(path: Path, prefix: str, writer, progress, size: int) -> Non
             raise _json_error(path, exc) from None
 
 
-def _stage_compact(path: Path, writer: StagingWriter, progress, size: int) -> bool:
-    """A compact tasks array ("},{" between tasks), parsed by pyarrow a block at a time.
+def _stage_compact(staging: Staging, staged: StagedFile, path: Path, progress, size: int) -> bool:
+    """A compact tasks array ("},{" between tasks, as the API writes it), read by DuckDB's JSON reader.
 
-    Returns False, having staged nothing, when the file is not laid out that way. A block that
-    pyarrow refuses (a value of another type, "},{" inside a text) is parsed by json instead.
+    The array is rewritten a block at a time as JSON Lines in a temporary file, which DuckDB reads
+    in parallel straight into the staging table. Returns False, having staged nothing, when the
+    file is not laid out that way or DuckDB refuses a line (a value of another type, "},{" inside a
+    text): the careful path then reads it task by task.
     """
     with open(path, "rb") as f:
         head = f.read(_CHUNK)
         match = _TASK_ARRAY.search(head)
         if match is None:
             return False
-        start = match.end()
-        rest = head[start:].lstrip()
-        if rest[:1] == b"]":
-            return True  # no tasks
+        rest = head[match.end() :].lstrip()
         if rest[:1] != b"{" or not _compact_after_first(rest):
             return False
-        pending = rest
-        while True:
-            more = f.read(_CHUNK)
-            if more:
-                pending += more
-                cut = pending.rfind(b"},{")
-                if cut < 0:
-                    continue
-                region, tail = pending[: cut + 1], pending[cut + 2:]
-                if _emit_region(region, writer, path):
-                    pending = tail
-                if progress:
-                    progress(min(f.tell() / size, 1.0), f"read {writer.rows:,} tasks")
-                continue
-            try:
-                last, _end = json.JSONDecoder().raw_decode("[" + pending.decode("utf-8"))
-            except (ValueError, UnicodeDecodeError) as exc:
-                raise BadData(path.name, f"the JSON ends too early or is broken near the end ({exc})") from None
-            for task in last:
-                writer.add(_as_record(task, f"task {writer.next_row}", path, None))
-            return True
+        fd, name = tempfile.mkstemp(prefix="crawldash-", suffix=".jsonl")
+        lines = Path(name)
+        try:
+            with os.fdopen(fd, "wb") as out:
+                pending = rest
+                while more := f.read(_CHUNK):
+                    pending += more
+                    cut = pending.rfind(b"},{")
+                    if cut >= 0:
+                        out.write(pending[: cut + 1].replace(b"},{", b"}\n{") + b"\n")
+                        pending = pending[cut + 2 :]
+                    if progress:
+                        progress(min(f.tell() / size, 1.0) * 0.7, "reading tasks")
+                try:
+                    last, _end = json.JSONDecoder().raw_decode("[" + pending.decode("utf-8"))
+                except (ValueError, UnicodeDecodeError) as exc:
+                    raise BadData(path.name, f"the JSON ends too early or is broken near the end ({exc})") from None
+                for task in last:
+                    out.write(json.dumps(task, separators=(",", ":"), ensure_ascii=False).encode() + b"\n")
+            if progress:
+                progress(0.8, "loading tasks")
+            return _load_lines(staging, staged, lines)
+        finally:
+            lines.unlink(missing_ok=True)
+
+
+_LINE_SQL_TYPES = {schema.TEXT: "VARCHAR", schema.TIMESTAMP: "VARCHAR", schema.INT: "BIGINT", schema.BOOL: "BOOLEAN"}
+_LINE_TYPES = "{" + ", ".join(f"'{c.name}': '{_LINE_SQL_TYPES[c.kind]}'" for c in schema.INPUT_COLUMNS) + "}"
+
+
+def _load_lines(staging: Staging, staged: StagedFile, lines: Path) -> bool:
+    """Read the JSON Lines into the staging table; False when DuckDB refuses any line."""
+    quoted = str(lines).replace("'", "''")
+    try:
+        staging.cur.execute(
+            f"CREATE OR REPLACE TEMP TABLE {staged.table} AS SELECT row_number() OVER () AS file_row, * "
+            f"FROM read_json('{quoted}', format = 'newline_delimited', columns = {_LINE_TYPES}, "
+            "maximum_object_size = 67108864)"
+        )
+    except duckdb.Error:
+        return False
+    staged.rows = staging.cur.execute(f"SELECT count(*) FROM {staged.table}").fetchall()[0][0]
+    return True
 
 
 def _compact_after_first(rest: bytes) -> bool:
@@ -253,30 +285,9 @@ def _compact_after_first(rest: bytes) -> bool:
         first, end = json.JSONDecoder().raw_decode(text)
     except (ValueError, UnicodeDecodeError):
         return False
-    after = text[end:end + 2]
+    after = text[end : end + 2]
     keyed = isinstance(first, dict) and any(k in first for k in ("id", "url", "path"))
     return keyed and (after == ",{" or after[:1] == "]")
-
-
-def _emit_region(region: bytes, writer: StagingWriter, path: Path) -> bool:
-    """Stage the tasks `{...},{...}` of one block; False when the cut fell inside a text value."""
-    try:
-        table = pa_json.read_json(
-            io.BytesIO(region.replace(b"},{", b"}\n{")),
-            read_options=pa_json.ReadOptions(block_size=1 << 24),
-            parse_options=pa_json.ParseOptions(explicit_schema=_FAST_SCHEMA, unexpected_field_behavior="ignore"),
-        )
-    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
-        try:
-            tasks = json.loads(b"[" + region + b"]")
-        except ValueError:
-            return False
-        for task in tasks:
-            writer.add(_as_record(task, f"task {writer.next_row}", path, None))
-        writer.flush()
-        return True
-    writer.add_arrow(table)
-    return True
 
 
 def iter_tasks(path: Path) -> Iterator[dict]:

@@ -76,11 +76,16 @@ def stage(staging: Staging, path: Path, default_job_id: str, kind: str) -> Stage
         found = fields_of(headers)
         lack = missing(found)
         if lack:
-            raise BadData(path.name, f"is missing the required column{'s' if len(lack) > 1 else ''} "
-                          f"{', '.join(lack)} for {EXPECTED}; its columns: {', '.join(headers[:12]) or 'none'}")
+            raise BadData(
+                path.name,
+                f"is missing the required column{'s' if len(lack) > 1 else ''} "
+                f"{', '.join(lack)} for {EXPECTED}; its columns: {', '.join(headers[:12]) or 'none'}",
+            )
         picks = ", ".join(f'"{names[i]}" AS {name}' for name, i in found.items())
-        cur.execute(f"CREATE OR REPLACE TEMP TABLE {staged.table} AS "
-                    f"SELECT row_number() OVER () AS file_row, {picks} FROM {source}")
+        cur.execute(
+            f"CREATE OR REPLACE TEMP TABLE {staged.table} AS "
+            f"SELECT row_number() OVER () AS file_row, {picks} FROM {source}"
+        )
     except duckdb.Error as exc:
         raise BadData(path.name, f"cannot be read as {kind.upper()}: {str(exc).splitlines()[0]}") from None
     finally:

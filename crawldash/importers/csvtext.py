@@ -41,8 +41,7 @@ class CsvText:
         return (
             f"read_csv('{quoted}', header = true, delim = '{delim}', quote = '\"', escape = '\"', "
             "all_varchar = true, null_padding = true, strict_mode = false, max_line_size = 16777216, "
-            "auto_detect = false, columns = {" + ", ".join(
-                f"'c{i}': 'VARCHAR'" for i in range(len(self.header))) + "})"
+            "auto_detect = false, columns = {" + ", ".join(f"'c{i}': 'VARCHAR'" for i in range(len(self.header))) + "})"
         )
 
 

@@ -18,12 +18,14 @@ from crawldash import schema
 from crawldash.errors import BadData
 from crawldash.ingest import StagedFile
 
-_ARROW_TYPES = {schema.TEXT: pa.string(), schema.INT: pa.int64(), schema.TIMESTAMP: pa.string(),
-                schema.BOOL: pa.bool_()}
+_ARROW_TYPES = {
+    schema.TEXT: pa.string(),
+    schema.INT: pa.int64(),
+    schema.TIMESTAMP: pa.string(),
+    schema.BOOL: pa.bool_(),
+}
 #: The staging table's columns: the row's number in its file, then every input field (timestamps as text).
-ARROW_SCHEMA = pa.schema(
-    [("file_row", pa.int64())] + [(c.name, _ARROW_TYPES[c.kind]) for c in schema.INPUT_COLUMNS]
-)
+ARROW_SCHEMA = pa.schema([("file_row", pa.int64())] + [(c.name, _ARROW_TYPES[c.kind]) for c in schema.INPUT_COLUMNS])
 _SQL_TYPES = {pa.string(): "VARCHAR", pa.int64(): "BIGINT", pa.bool_(): "BOOLEAN"}
 _KINDS = {c.name: c.kind for c in schema.INPUT_COLUMNS}
 _FIELDS = schema.INPUT_FIELDS
@@ -88,8 +90,12 @@ def _coerce_bool(value):
     raise ValueError
 
 
-_COERCE = {schema.TEXT: (_coerce_text, "text"), schema.INT: (_coerce_int, "a number"),
-           schema.TIMESTAMP: (_coerce_timestamp, "an ISO 8601 timestamp"), schema.BOOL: (_coerce_bool, "true/false")}
+_COERCE = {
+    schema.TEXT: (_coerce_text, "text"),
+    schema.INT: (_coerce_int, "a number"),
+    schema.TIMESTAMP: (_coerce_timestamp, "an ISO 8601 timestamp"),
+    schema.BOOL: (_coerce_bool, "true/false"),
+}
 
 
 class StagingWriter:
