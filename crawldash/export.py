@@ -90,11 +90,14 @@ def _scope(job: Job, export_type: str, filters: Filters) -> tuple[str, list]:
     return f"job_key = ? AND {schema.EXPORT_WHERE[export_type]}{where}", [job.job_key, *params]
 
 
+def _sql_char(c: str) -> str:
+    return f"'{c}'" if c.isprintable() else f"chr({ord(c)})"
+
+
 def _neutral(sql: str) -> str:
     """A text cell a spreadsheet would read as a formula gets a leading apostrophe."""
-    return (
-        f"CASE WHEN left({sql}, 1) IN ({', '.join(repr(c) for c in FORMULA_START)}) THEN '''' || {sql} ELSE {sql} END"
-    )
+    starts = ", ".join(_sql_char(c) for c in FORMULA_START)
+    return f"CASE WHEN left({sql}, 1) IN ({starts}) THEN '''' || {sql} ELSE {sql} END"
 
 
 def _value_sql(name: str, *, csv: bool) -> str:

@@ -116,7 +116,10 @@ CACHE_GROUP_SQL = (
 )
 #: section = first path segment: /blog/a/b -> /blog; / stays /.
 SECTION_SQL = "CASE WHEN path = '/' OR path = '' THEN '/' ELSE '/' || split_part(ltrim(path, '/'), '/', 1) END"
-WARMED_SQL = "(cache_status IN ('MISS', 'EXPIRED') AND second_cache_status = 'HIT')"
+#: warmed = first request MISS or EXPIRED and a real second request (stored NULL when it was 0) HIT.
+WARMED_SQL = (
+    "(cache_status IN ('MISS', 'EXPIRED') AND second_response_time IS NOT NULL AND second_cache_status = 'HIT')"
+)
 #: time saved per page, only where a real second request exists (stored NULL when it was 0).
 TIME_SAVED_SQL = "(response_time - second_response_time)"
 
@@ -163,7 +166,11 @@ KPIS: tuple[Kpi, ...] = (
         "95th percentile (linear interpolation) of the effective response time: "
         "second request when it exists (> 0 ms), else the first.",
     ),
-    Kpi("warmed", "Pages warmed", "warmed = first request MISS or EXPIRED and second request HIT."),
+    Kpi(
+        "warmed",
+        "Pages warmed",
+        "warmed = first request MISS or EXPIRED and a real second request (> 0 ms) that was a HIT.",
+    ),
     Kpi(
         "time_saved_ms",
         "Time saved",

@@ -283,8 +283,8 @@ def warming_outcome(store: Store, job_id: str, filters: Filters | None = None) -
         where, params = _scope(job, filters)
         counts = dict(
             cur.execute(
-                f"""SELECT CASE WHEN second_cache_status = 'HIT' THEN 'warmed'
-                            WHEN second_response_time IS NULL AND second_cache_status IS NULL THEN 'no second request'
+                f"""SELECT CASE WHEN {schema.WARMED_SQL} THEN 'warmed'
+                            WHEN second_response_time IS NULL THEN 'no second request'
                             ELSE 'not warmed' END AS outcome, count(*)
                 FROM tasks WHERE {where} AND cache_status IN ('MISS', 'EXPIRED') GROUP BY outcome""",
                 params,

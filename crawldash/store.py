@@ -205,21 +205,38 @@ class Store:
                 cur.close()
 
     @contextmanager
-    def transaction(self) -> Iterator[duckdb.DuckDBPyConnection]:
-        """A write transaction, one at a time: all of it commits, or none of it."""
+    def writer(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """A cursor for one writer at a time, outside any transaction (for staging into TEMP tables,
+        which touch nothing persistent, before `transaction(cur)` stores the result)."""
         with self._write_lock:
             cur = self.cursor()
+            try:
+                yield cur
+            finally:
+                cur.close()
+
+    @contextmanager
+    def transaction(self, cur: duckdb.DuckDBPyConnection | None = None) -> Iterator[duckdb.DuckDBPyConnection]:
+        """A write transaction, one at a time: all of it commits, or none of it.
+
+        With `cur` (from `writer()`), the transaction runs on that cursor and leaves it open.
+        """
+        with self._write_lock:
+            own = cur is None
+            cur = self.cursor() if own else cur
             cur.execute("BEGIN TRANSACTION")
             try:
                 yield cur
             except BaseException:
                 cur.execute("ROLLBACK")
-                cur.close()
+                if own:
+                    cur.close()
                 raise
             try:
                 cur.execute("COMMIT")
             finally:
-                cur.close()
+                if own:
+                    cur.close()
 
     # --- jobs ------------------------------------------------------------------------------------
 

@@ -17,7 +17,7 @@ from pathlib import Path
 import duckdb
 
 from crawldash.errors import BadData, CrawldashError, InvalidParameter
-from crawldash.importers import adapt_json, columns
+from crawldash.importers import adapt_json, columns, har, screaming_frog
 from crawldash.importers.csvtext import head_text, sniff_header
 from crawldash.importers.records import StagingWriter
 from crawldash.ingest import ImportResult, JobMeta, Progress, StagedFile, Staging, store_staging
@@ -27,6 +27,9 @@ from crawldash.store import Store
 FORMATS = {
     "adapt": "the original API's JSON (export response, its data object, the web app's download, List Tasks pages)",
     "columns": "our own columns (SPEC's field names or our export labels) as CSV, Parquet or JSON Lines",
+    "screaming-frog": "Screaming Frog SEO Spider CSV exports (Internal: All, Response Codes), "
+    "optionally with the crawl's All Inlinks export as a second file",
+    "har": "HAR 1.2 browser or proxy captures (one task per entry)",
 }
 FORMAT_CHOICES = ("auto",) + tuple(FORMATS)
 
@@ -57,6 +60,8 @@ def detect(path: Path, forced: str = "auto") -> Detected:
         raise BadData(path.name, "is empty; expected a crawl export. Formats we read: " + formats_we_read())
     if head[:4] == b"PAR1":
         kind = Detected("columns", "parquet")
+    elif har.sniff(head):
+        kind = Detected("har", "json")
     elif adapt_json.sniff(head):
         kind = Detected("adapt", "json")
     elif columns.sniff_jsonl(head):
@@ -64,7 +69,7 @@ def detect(path: Path, forced: str = "auto") -> Detected:
     else:
         kind = _detect_text(path)
     if forced != "auto" and forced != kind.format:
-        if forced == "adapt" and kind.kind in ("json", "jsonl"):
+        if forced == "adapt" and kind.format != "har" and kind.kind in ("json", "jsonl"):
             return Detected("adapt", "json")
         if forced == "columns" and kind.kind in ("csv", "parquet", "jsonl"):
             return Detected("columns", kind.kind)
@@ -80,6 +85,12 @@ def _detect_text(path: Path) -> Detected:
     if stripped[:1] in ("{", "["):
         raise BadData(path.name, f"is JSON of another shape (or broken JSON); expected {adapt_json.EXPECTED}")
     _delimiter, header = sniff_header(stripped)
+    # Screaming Frog first: its "Status Code", "Status" and "Content Type" are also our export labels.
+    sf_kind = screaming_frog.sniff(header)
+    if sf_kind == screaming_frog.REPORT:
+        raise screaming_frog.report_refusal(path.name, header)
+    if sf_kind is not None:
+        return Detected(screaming_frog.FORMAT, sf_kind)
     if header and columns.matches_header(header):
         return Detected("columns", "csv")
     lack = columns.missing(columns.fields_of(header))
@@ -87,7 +98,8 @@ def _detect_text(path: Path) -> Detected:
     raise BadData(
         path.name,
         f"is not a crawl export we can read (columns: {shown or 'none'}). Formats we read: {formats_we_read()}. "
-        f"For our own columns it lacks {' and '.join(lack)}.",
+        f"For our own columns it lacks {' and '.join(lack)}; for a Screaming Frog export it lacks "
+        f"{' and '.join(screaming_frog.missing(header))}.",
     )
 
 
@@ -118,19 +130,22 @@ def import_files(
         if not path.is_file():
             raise InvalidParameter("FILE", str(path), "a file that exists")
     shown = [p.name for p in files]
-    plans = [(path, path.name, detect(path, fmt)) for path in files]
+    plans = _pair_inlinks([(path, detect(path, fmt)) for path in files])
     report = progress or (lambda fraction, message: None)
     try:
-        with store.transaction() as cur:
+        # Staging fills TEMP tables only (a fast path may fail and fall back without harm); the one
+        # transaction then stores every job, or nothing.
+        with store.writer() as cur:
             staging = Staging(cur)
-            for index, (path, name, kind) in enumerate(plans):
+            for index, (path, kind, inlinks) in enumerate(plans):
 
-                def step(fraction: float, message: str, i: int = index, name: str = name) -> None:
+                def step(fraction: float, message: str, i: int = index, name: str = path.name) -> None:
                     report(0.8 * (i + fraction) / len(plans), f"{name}: {message}")
 
                 step(0.0, "reading")
-                _stage(staging, path, kind, step)
-            return store_staging(staging, job_id, lambda f, m: report(0.8 + 0.2 * f, m))
+                _stage(staging, path, kind, step, inlinks)
+            with store.transaction(cur):
+                return store_staging(staging, job_id, lambda f, m: report(0.8 + 0.2 * f, m))
     except CrawldashError:
         raise
     except duckdb.Error as exc:
@@ -154,7 +169,7 @@ def import_records(
     >>> import_records(store, [{"id": "t1", "url": "https://example.com/", "status": "completed"}], job_id="j1").tasks
     1
     """
-    with store.transaction() as cur:
+    with store.writer() as cur:
         staging = Staging(cur)
         staged = staging.add_file(StagedFile(source, fmt, job_id, row_label="record"))
         writer = StagingWriter(cur, staged)
@@ -162,12 +177,40 @@ def import_records(
         writer.close()
         if meta is not None:
             staging.meta(job_id, meta)
-        results = store_staging(staging, job_id)
-    return results[0]
+        with store.transaction(cur):
+            return store_staging(staging, job_id)[0]
 
 
-def _stage(staging: Staging, path: Path, kind: Detected, progress: Progress):
+Plan = tuple[Path, Detected, list[Path]]
+
+
+def _pair_inlinks(detected: list[tuple[Path, Detected]]) -> list[Plan]:
+    """One plan per file to stage; Screaming Frog All Inlinks files ride along with the one page
+    export (Internal: All or Response Codes) of the same command, making one job with it."""
+    links = [path for path, kind in detected if kind == Detected(screaming_frog.FORMAT, screaming_frog.INLINKS)]
+    plans: list[Plan] = [(path, kind, []) for path, kind in detected if path not in links]
+    if not links:
+        return plans
+    pages = [plan for plan in plans if plan[1] == Detected(screaming_frog.FORMAT, screaming_frog.PAGES)]
+    if not pages:
+        raise screaming_frog.inlinks_alone(links[0].name)
+    if len(pages) > 1:
+        raise BadData(
+            ", ".join(p.name for p in links),
+            "is an All Inlinks export, and the command has several Screaming Frog page exports "
+            f"({', '.join(plan[0].name for plan in pages)}): import each Internal: All file with its own "
+            "All Inlinks file in a command of its own",
+        )
+    pages[0][2].extend(links)
+    return plans
+
+
+def _stage(staging: Staging, path: Path, kind: Detected, progress: Progress, inlinks: Sequence[Path] = ()):
     job = default_job_id(path)
     if kind.format == "adapt":
         return adapt_json.stage(staging, path, job, progress)
+    if kind.format == "har":
+        return har.stage(staging, path, job, progress)
+    if kind.format == screaming_frog.FORMAT:
+        return screaming_frog.stage(staging, path, job, inlinks)
     return columns.stage(staging, path, job, kind.kind)

@@ -62,7 +62,8 @@ def sniff(head: bytes) -> bool:
     window = text[:4096]
     if b'"log"' in window and b'"entries"' in window:
         return False
-    return any(key in window for key in (b'"tasks"', b'"data"', b'"meta"', b'"pagination"')) or text[:1] == b"["
+    keys = (b'"tasks"', b'"data"', b'"meta"', b'"pagination"', b'"status"')
+    return any(key in window for key in keys) or text[:1] == b"["
 
 
 # --- shape sniffing ----------------------------------------------------------------------------------
@@ -105,8 +106,8 @@ def _sniff_shape(path: Path) -> _Shape:
 def _json_error(path: Path, exc: Exception) -> BadData:
     text = str(exc).strip().splitlines()[0] if str(exc).strip() else "unexpected end of file"
     if "premature" in text.lower() or "incomplete" in text.lower() or not text:
-        return BadData(str(path), "the JSON ends too early (truncated file?): " + text)
-    return BadData(str(path), f"not valid JSON ({text}); expected {EXPECTED}")
+        return BadData(path.name, "the JSON ends too early (truncated file?): " + text)
+    return BadData(path.name, f"not valid JSON ({text}); expected {EXPECTED}")
 
 
 def _meta_from(obj: dict) -> JobMeta:
@@ -123,17 +124,17 @@ def _meta_from(obj: dict) -> JobMeta:
 def _page_of(value: object, where: str, path: Path) -> tuple[JobMeta, list]:
     """(metadata, tasks) of one top-level object in any of the original's shapes."""
     if not isinstance(value, dict):
-        raise BadData(str(path), f"{where} is a JSON {type(value).__name__}; expected {EXPECTED}")
+        raise BadData(path.name, f"{where} is a JSON {type(value).__name__}; expected {EXPECTED}")
     if value.get("status") == "error" or ("error" in value and "data" not in value and "tasks" not in value):
         message = value.get("message") or value.get("error") or "no message"
-        raise BadData(str(path), f"{where} is an API error response ({message}), not crawl data")
+        raise BadData(path.name, f"{where} is an API error response ({message}), not crawl data")
     data = value.get("data") if isinstance(value.get("data"), dict) else value
     if "tasks" not in data:
         keys = ", ".join(sorted(map(str, value)))[:200] or "none"
-        raise BadData(str(path), f"{where} has no tasks (its keys: {keys}); expected {EXPECTED}")
+        raise BadData(path.name, f"{where} has no tasks (its keys: {keys}); expected {EXPECTED}")
     tasks = data.get("tasks") or []
     if not isinstance(tasks, list):
-        raise BadData(str(path), f"{where}: tasks is a JSON {type(tasks).__name__}, expected a list of tasks")
+        raise BadData(path.name, f"{where}: tasks is a JSON {type(tasks).__name__}, expected a list of tasks")
     meta = _meta_from(data)
     if meta.job_id is None and isinstance(value.get("meta"), dict):
         meta = _meta_from(value)
@@ -142,7 +143,7 @@ def _page_of(value: object, where: str, path: Path) -> tuple[JobMeta, list]:
 
 def _as_record(task: object, where: str, path: Path, job_id: str | None) -> dict:
     if not isinstance(task, dict):
-        raise BadData(str(path), f"{where} is a JSON {type(task).__name__}, expected a task object")
+        raise BadData(path.name, f"{where} is a JSON {type(task).__name__}, expected a task object")
     if "id" not in task and "url" not in task and any(k in _LABELS for k in task):
         task = {_LABELS.get(k, k): v for k, v in task.items()}
     if job_id and not task.get("job_id"):
@@ -158,7 +159,7 @@ def stage(staging: Staging, path: Path, default_job_id: str, progress: Progress 
     shape = _sniff_shape(path)
     staged = staging.add_file(StagedFile(path.name, FORMAT, default_job_id, row_label=ROW_LABEL))
     size = max(path.stat().st_size, 1)
-    if shape.top == "map" and shape.tasks_prefix:
+    if shape.top == "map" and shape.tasks_prefix and not _is_json_lines(path):
         base = "data." if shape.tasks_prefix == "data.tasks" else ""
         if shape.scalars.get("status") == "error":
             raise BadData(
@@ -180,6 +181,20 @@ def stage(staging: Staging, path: Path, default_job_id: str, progress: Progress 
     else:
         raise BadData(path.name, f"not a JSON object or array; expected {EXPECTED}")
     return staged
+
+
+def _is_json_lines(path: Path) -> bool:
+    """Several JSON values, one per line: the first line is a whole value and more follows."""
+    with open(path, "rb") as f:
+        head = f.read(_CHUNK)
+    end = head.find(b"\n")
+    if end < 0 or not head[end:].strip():
+        return False
+    try:
+        json.loads(head[:end])
+    except ValueError:
+        return False
+    return True
 
 
 def _stage_values(path: Path, writer: StagingWriter, staging: Staging, staged: StagedFile, progress, size: int) -> None:

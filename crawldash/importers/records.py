@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Iterable, Mapping
+from datetime import datetime
 
 import duckdb
 import pyarrow as pa
@@ -68,6 +69,8 @@ def _coerce_int(value):
 def _coerce_timestamp(value):
     if value is None or isinstance(value, str):
         return value
+    if isinstance(value, datetime):
+        return value.isoformat()
     if value == 0:
         return None  # the "0" sentinel
     raise ValueError
