@@ -142,6 +142,20 @@ def _plan(cur, store: Store, job_id: str, export_type: str, filters: Filters) ->
     return _Plan(job, where, params, int(matched), schema.export_columns(export_type, job.has_analytics))
 
 
+def export_info(
+    store: Store, job_id: str, export_type: str = "job", fmt: str = "csv", filters: Filters | None = None
+) -> ExportInfo:
+    """What an export would hold (how many tasks match, how many it keeps), without writing it."""
+    check_type(export_type)
+    check_format(fmt)
+    now = datetime.now(UTC).replace(microsecond=0)
+    with store.snapshot() as cur:
+        plan = _plan(cur, store, job_id, export_type, filters or Filters())
+    return ExportInfo(
+        export_type, fmt, plan.exported, plan.matched, iso(now), filename(plan.job, export_type, fmt, now)
+    )
+
+
 def write_export(
     store: Store, job_id: str, out: BinaryIO, export_type: str = "job", fmt: str = "csv", filters: Filters | None = None
 ) -> ExportInfo:

@@ -262,3 +262,15 @@ def parse_view(params: Mapping[str, object]) -> tuple[Filters, Sort, int, int, t
 def without(filters: Filters, name: str) -> Filters:
     """The same filters with one removed."""
     return replace(filters, **{name: None})
+
+
+def has_other_hosts(store: Store, job_id: str) -> bool:
+    """Whether any task's host differs from the job's domain (ignoring case and a leading www.)."""
+    with store.snapshot() as cur:
+        job = store.job(job_id, cur)
+        sql, params = host_shown_sql(job.domain)
+        rows = cur.execute(
+            f"SELECT count(*) FROM (SELECT 1 FROM tasks WHERE job_key = ? AND ({sql}) IS NOT NULL LIMIT 1)",
+            [job.job_key, *params],
+        ).fetchall()
+    return bool(rows[0][0])

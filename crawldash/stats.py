@@ -271,7 +271,9 @@ def cache_breakdown(store: Store, job_id: str, filters: Filters | None = None) -
     total = sum(counts.values())
     data = [(b, counts.get(b, 0), counts.get(b, 0) / total if total else None) for b in CACHE_BUCKETS]
     frame = pd.DataFrame(data, columns=["cache_status", "tasks", "share"])
-    frame.attrs["other_statuses"] = {k: v for k, v in others.items() if k not in schema.CACHE_STATUSES}
+    frame.attrs["other_statuses"] = {
+        k: v for k, v in others.items() if k is not None and k not in schema.CACHE_STATUSES
+    }
     return frame
 
 

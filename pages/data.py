@@ -1,0 +1,79 @@
+"""Data: import crawl files, and the jobs in the database."""
+
+import tempfile
+from pathlib import Path
+
+import streamlit as st
+
+from crawldash.errors import CrawldashError
+from crawldash.importers import FORMATS, import_files
+from ui import data, render, state
+from ui.page import routed
+
+routed()
+st.title("Data")
+store = data.store()
+
+st.subheader("Import crawl files")
+st.caption(
+    "Formats we read, detected from the content: "
+    + "; ".join(f"**{k}**: {v}" for k, v in FORMATS.items())
+    + ". Files uploaded together are one import: all of them or none. A job id that exists is replaced."
+)
+uploads = st.file_uploader("Crawl exports", accept_multiple_files=True, key="w_uploads")
+if uploads and st.button("Import", type="primary", key="w_import"):
+    bar = st.progress(0.0, text="Starting…")
+    with tempfile.TemporaryDirectory(prefix="crawldash-upload-") as folder:
+        paths = []
+        for upload in uploads:
+            path = Path(folder) / Path(upload.name).name
+            path.write_bytes(upload.getbuffer())
+            paths.append(path)
+        try:
+            results = import_files(store, paths, progress=lambda f, m: bar.progress(min(f, 1.0), text=m))
+        except CrawldashError as exc:
+            bar.empty()
+            st.error(f"Nothing was imported. {exc}", icon="🚫")
+        else:
+            bar.progress(1.0, text="Done")
+            data.forget()
+            for result in results:
+                st.success(
+                    f"Imported job **{result.job_id}** ({result.domain}): {result.tasks:,} tasks, "
+                    f"format {result.format}.",
+                    icon="✅",
+                )
+                for note in result.notes:
+                    st.caption(f"Note: {note}")
+            state.set_value("job", results[0].job_id)
+            state.write_url()
+
+st.subheader("Jobs in the database")
+jobs = data.jobs()
+if not jobs:
+    render.empty_state("No job yet: import a crawl export above.")
+for job in jobs:
+    with st.container(border=True):
+        left, right = st.columns([5, 1])
+        left.markdown(f"**{job.domain}** · job `{job.job_id}` · {job.task_count:,} tasks · {job.status}")
+        left.caption(
+            f"Crawled {render.utc(job.created_at)} · imported {render.utc(job.imported_at)} from "
+            f"{job.source} ({job.source_format})"
+        )
+        if right.button("Delete", key=f"w_delete_{job.job_id}", icon=":material/delete:"):
+            st.session_state["confirm_delete"] = job.job_id
+        if st.session_state.get("confirm_delete") == job.job_id:
+            st.warning(f"Delete job {job.job_id} and its {job.task_count:,} tasks? This cannot be undone.")
+            yes, no = st.columns(2)
+            if yes.button("Yes, delete", type="primary", key=f"w_yes_{job.job_id}"):
+                store.delete_job(job.job_id)
+                data.forget()
+                st.session_state.pop("confirm_delete", None)
+                if state.current().job_id == job.job_id:
+                    remaining = [j.job_id for j in data.jobs()]
+                    state.set_value("job", remaining[0] if remaining else None)
+                    state.write_url()
+                st.rerun()
+            if no.button("Cancel", key=f"w_no_{job.job_id}"):
+                st.session_state.pop("confirm_delete", None)
+                st.rerun()

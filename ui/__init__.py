@@ -1,0 +1,1 @@
+"""Streamlit glue: the only code outside pages/ that imports streamlit."""

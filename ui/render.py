@@ -1,0 +1,121 @@
+"""Shared render bits: the tasks table's columns, KPI cards, empty states."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from crawldash import schema
+from crawldash.timefmt import iso
+
+MISSING = "—"
+
+
+def ms(value) -> str:
+    return MISSING if value is None or value != value else f"{value:,.0f} ms"
+
+
+def count(value) -> str:
+    return MISSING if value is None else f"{value:,}"
+
+
+def percent(value) -> str:
+    return MISSING if value is None else f"{value:.1%}"
+
+
+def duration(milliseconds: int | None) -> str:
+    """1,385,140 ms -> '23.1 min'; short enough for a KPI card."""
+    if milliseconds is None:
+        return MISSING
+    seconds = milliseconds / 1000
+    for unit, size in (("h", 3600), ("min", 60)):
+        if abs(seconds) >= size:
+            return f"{seconds / size:,.1f} {unit}"
+    return f"{seconds:,.1f} s"
+
+
+def utc(value) -> str:
+    """A timestamp as shown everywhere: 2026-11-02 01:10:00 UTC (never the server's or browser's zone)."""
+    text = iso(value)
+    return MISSING if text is None else text.replace("T", " ").replace("Z", " UTC")
+
+
+def kpi(column, key: str, value: str) -> None:
+    """A KPI card whose help text gives the formula from SPEC (crawldash.schema.KPIS)."""
+    spec = schema.KPI_BY_KEY[key]
+    column.metric(spec.label, value, help=spec.formula, border=True)
+
+
+def http_text(task: dict) -> str:
+    """The HTTP code shown: the task's own, or the one its error names, marked with *."""
+    if task["status_code"] is not None:
+        return str(task["status_code"])
+    return f"{task['http_code']}*" if task["http_code"] is not None else MISSING
+
+
+def tasks_frame(tasks: list[dict], *, show_host: bool, show_views: bool) -> tuple[pd.DataFrame, dict]:
+    """The tasks of one page as the table shows them, and the table's column config."""
+    rows = []
+    for t in tasks:
+        row = {
+            "url": t["url"],
+            "host": t["host"] or "",
+            "status": t["status"],
+            "http": http_text(t),
+            "response_time": t["response_time"],
+            "cache_status": t["cache_status"],
+            "second_response_time": t["second_response_time"],
+            "second_cache_status": t["second_cache_status"],
+            "content_type": t["content_type"],
+            "source_type": t["source_type"],
+            "page_views_7d": t["page_views_7d"],
+            "page_views_28d": t["page_views_28d"],
+            "page_views_180d": t["page_views_180d"],
+            "created_at": utc(t["created_at"]),
+            "error": t["error"],
+            "id": t["id"],
+        }
+        rows.append(row)
+    frame = pd.DataFrame(rows, columns=list(COLUMN_CONFIG))
+    for name in ("response_time", "second_response_time", "page_views_7d", "page_views_28d", "page_views_180d"):
+        frame[name] = frame[name].astype("Int64")
+    hidden = set()
+    if not show_host:
+        hidden.add("host")
+    if not show_views:
+        hidden |= set(schema.ANALYTICS_FIELDS)
+    config = {k: (None if k in hidden else v) for k, v in COLUMN_CONFIG.items()}
+    return frame, config
+
+
+COLUMN_CONFIG = {
+    "url": st.column_config.LinkColumn(
+        "Page",
+        display_text=r"https?://[^/]+(/[^?#]*)",
+        width="large",
+        help="The page crawled (opens it); the path is shown.",
+    ),
+    "host": st.column_config.TextColumn("Host", help="Shown because some pages are on another host."),
+    "status": st.column_config.TextColumn("Status"),
+    "http": st.column_config.TextColumn("HTTP", help="HTTP code; * = derived from the error text."),
+    "response_time": st.column_config.NumberColumn(
+        "Response (ms)", format="localized", help="First request, milliseconds."
+    ),
+    "cache_status": st.column_config.TextColumn("Cache"),
+    "second_response_time": st.column_config.NumberColumn(
+        "2nd (ms)", format="localized", help="Second request (cache warming check)."
+    ),
+    "second_cache_status": st.column_config.TextColumn("2nd cache"),
+    "content_type": st.column_config.TextColumn("Content type"),
+    "source_type": st.column_config.TextColumn("Found by"),
+    "page_views_7d": st.column_config.NumberColumn("Views 7d", format="localized"),
+    "page_views_28d": st.column_config.NumberColumn("Views 28d", format="localized"),
+    "page_views_180d": st.column_config.NumberColumn("Views 180d", format="localized"),
+    "created_at": st.column_config.TextColumn("Created (UTC)"),
+    "error": st.column_config.TextColumn("Error", width="medium"),
+    "id": st.column_config.TextColumn("Task ID"),
+}
+
+
+def empty_state(message: str, hint: str | None = None) -> None:
+    st.info(message + (f" {hint}" if hint else ""), icon="ℹ️")
