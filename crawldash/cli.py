@@ -15,8 +15,9 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from crawldash import export as export_mod
+from crawldash import fetch as fetch_mod
 from crawldash import schema
-from crawldash.errors import CrawldashError, InvalidParameter
+from crawldash.errors import BadToken, CrawldashError, InvalidParameter
 from crawldash.importers import FORMAT_CHOICES, import_files
 from crawldash.query import Filters, Sort, list_tasks
 from crawldash.sample import SAMPLE_FORMATS, write_sample
@@ -70,6 +71,26 @@ def cmd_import(args) -> int:
         _emit(result.as_dict())
         for note in result.notes:
             _note(f"{result.job_id}: {note}")
+    return 0
+
+
+def cmd_fetch(args) -> int:
+    def progress(fraction: float, message: str) -> None:
+        if args.progress:
+            sys.stderr.write(f"\r{PROG}: {fraction:6.1%} {message[:80]:<80}")
+
+    token = os.environ.get(fetch_mod.TOKEN_ENV, "")
+    if not token.strip():
+        raise BadToken(f"set {fetch_mod.TOKEN_ENV} to the API token (it is read from the environment only)")
+    fetch_mod.api_base(args.base)  # bad arguments fail before the database is opened
+    fetch_mod.check_job_id(args.job)
+    fetch_mod.check_token(token)
+    result = fetch_mod.fetch_job(_store(args), args.base, args.job, token, progress=progress)
+    if args.progress:
+        sys.stderr.write("\n")
+    _emit(result.as_dict())
+    for note in result.notes:
+        _note(f"{result.job_id}: {note}")
     return 0
 
 
@@ -158,6 +179,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--job-id", metavar="ID", help="store the imported job under this id")
     p.add_argument("--progress", action="store_true", help="show progress on stderr")
     p.set_defaults(func=cmd_import)
+
+    p = commands.add_parser(
+        "fetch", parents=[db], help=f"pull a job from the live API (token from ${fetch_mod.TOKEN_ENV}; one transaction)"
+    )
+    p.add_argument("--base", required=True, metavar="URL", help="the API's address, such as https://api.example.com")
+    p.add_argument("--job", required=True, metavar="JOB_ID", help="the job to pull; replaces a stored job of that id")
+    p.add_argument("--progress", action="store_true", help="show progress on stderr")
+    p.set_defaults(func=cmd_fetch)
 
     p = commands.add_parser("jobs", parents=[db], help="list the jobs in the database")
     p.set_defaults(func=cmd_jobs)

@@ -39,3 +39,29 @@ class BadData(CrawldashError):
 
 class DatabaseError(CrawldashError):
     """The database file cannot be opened or used (in use by another process, other version)."""
+
+
+class BadToken(CrawldashError):
+    """The API token is missing or cannot be sent; the message never shows it (exit 2)."""
+
+    exit_code = 2
+
+
+class FetchError(CrawldashError):
+    """The live API could not be read (exit 1). The message never holds the token."""
+
+
+class TokenRefused(FetchError):
+    """The API answered 401 or 403: the token is wrong, expired or has no access to the job."""
+
+
+class RemoteJobNotFound(FetchError):
+    """The API answered 404 in its own error shape: it has no job of that id."""
+
+
+class NotTheApi(FetchError):
+    """The server answered, but not as the API does (HTML, JSON of another shape, a redirect)."""
+
+
+class ApiUnavailable(FetchError):
+    """No usable answer: connection refused, timeouts, dropped connections, 429/5xx after every retry."""
