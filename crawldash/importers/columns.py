@@ -68,6 +68,7 @@ def stage(staging: Staging, path: Path, default_job_id: str, kind: str) -> Stage
             source, headers = text.read_csv_sql(), text.header
             names = [f"c{i}" for i in range(len(headers))]
             staged.decimal_comma = text.decimal_comma
+            staged.notes.extend(f"{path.name}: {note}" for note in text.notes)
         else:
             reader = "read_parquet" if kind == "parquet" else "read_json"
             options = "" if kind == "parquet" else ", format = 'newline_delimited'"
