@@ -68,7 +68,7 @@ def detect_encoding(head: bytes) -> str:
 
     >>> detect_encoding("Adresse;Zeit\\n".encode("utf-16"))
     'utf-16'
-    >>> detect_encoding("Caf\\u00e9\\n".encode("cp1252"))
+    >>> detect_encoding("url,error\\nhttps://example.com/,Caf\\u00e9 ferm\\u00e9\\n".encode("cp1252"))
     'cp1252'
     >>> detect_encoding(b"url,status\\n")
     'utf-8'
