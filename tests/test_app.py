@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import pytest
 import streamlit as st
-from conftest import PROJECT, SAMPLE_JOB
 from streamlit.testing.v1 import AppTest
 
+from conftest import PROJECT, SAMPLE_JOB
 from crawldash import export, stats
 from crawldash.query import Filters
 from crawldash.store import Store

@@ -98,6 +98,7 @@ COLUMN_CONFIG = {
     "host": st.column_config.TextColumn("Host", help="Shown because some pages are on another host."),
     "status": st.column_config.TextColumn("Status"),
     "http": st.column_config.TextColumn("HTTP", help="HTTP code; * = derived from the error text."),
+    "error": st.column_config.TextColumn("Error", width="medium"),
     "response_time": st.column_config.NumberColumn(
         "Response (ms)", format="localized", help="First request, milliseconds."
     ),
@@ -112,7 +113,6 @@ COLUMN_CONFIG = {
     "page_views_28d": st.column_config.NumberColumn("Views 28d", format="localized"),
     "page_views_180d": st.column_config.NumberColumn("Views 180d", format="localized"),
     "created_at": st.column_config.TextColumn("Created (UTC)"),
-    "error": st.column_config.TextColumn("Error", width="medium"),
     "id": st.column_config.TextColumn("Task ID"),
 }
 
