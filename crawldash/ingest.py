@@ -240,7 +240,7 @@ def _normalised_select(staged: StagedFile, file_no: int, types: dict[str, str]) 
     url = _trimmed("url")
     return f"""
         SELECT
-            coalesce({_trimmed("id")}, 'row-' || file_row) AS id,
+            coalesce({_trimmed("id")}, printf('row-%07d', file_row)) AS id,
             coalesce($job_id, {_trimmed("job_id")}, $default_job) AS job_id,
             {url} AS url,
             coalesce({_trimmed("path")}, NULLIF({URL_PATH_SQL.format(url)}, ''), '/') AS path,

@@ -1,16 +1,29 @@
 """Data: import crawl files, and the jobs in the database."""
 
+import os
 import tempfile
 from pathlib import Path
 
 import streamlit as st
 
 from crawldash.errors import CrawldashError
+from crawldash.fetch import TOKEN_ENV, fetch_job
 from crawldash.importers import FORMATS, import_files
 from ui import data, render, state
 from ui.page import routed
 
 routed()
+
+
+def configured_token() -> str | None:
+    """The API token from Streamlit secrets, else the environment (None when neither has one)."""
+    try:
+        secret = st.secrets.get(TOKEN_ENV)
+    except Exception:  # no secrets file at all: Streamlit raises rather than returning nothing
+        secret = None
+    return secret or os.environ.get(TOKEN_ENV)
+
+
 st.title("Data")
 store = data.store()
 
@@ -47,6 +60,41 @@ if uploads and st.button("Import", type="primary", key="w_import"):
                     st.caption(f"Note: {note}")
             state.set_value("job", results[0].job_id)
             state.write_url()
+
+st.subheader("Pull a job from the live API")
+st.caption(
+    "Reads every page of `GET {base}/v1/jobs/{job}/tasks`, retrying 429 and 5xx answers. Nothing is stored "
+    "unless every page arrives; a job with the same id is replaced. The token is used for this pull only: "
+    "it is never shown, logged or stored."
+)
+with st.form("w_fetch", clear_on_submit=True):
+    base = st.text_input("API base URL", placeholder="https://api.example.com")
+    remote_job = st.text_input("Job ID")
+    token = st.text_input(
+        "Token", type="password", help=f"Leave empty to use {TOKEN_ENV} from Streamlit secrets or the environment."
+    )
+    pull = st.form_submit_button("Pull the job", type="primary")
+if pull:
+    bar = st.progress(0.0, text=f"Connecting to {base}…")
+    try:
+        result = fetch_job(
+            store,
+            base,
+            remote_job,
+            token or configured_token(),
+            progress=lambda f, m: bar.progress(min(f, 1.0), text=m),
+        )
+    except CrawldashError as exc:
+        bar.empty()
+        st.error(f"Nothing was stored. {exc}", icon="🚫")
+    else:
+        data.forget()
+        st.success(f"Pulled job **{result.job_id}** ({result.domain}): {result.tasks:,} tasks.", icon="✅")
+        for note in result.notes:
+            st.caption(f"Note: {note}")
+        state.set_value("job", result.job_id)
+        state.write_url()
+    del token
 
 st.subheader("Jobs in the database")
 jobs = data.jobs()

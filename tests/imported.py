@@ -51,7 +51,7 @@ def counts(store: Store, job_id: str, expression: str) -> dict:
 
 def row_id(n: int) -> str:
     """The id a task gets from the n-th data row of a file that names no ids."""
-    return f"row-{n}"
+    return f"row-{n:07d}"
 
 
 def cli_import(capsys, db: Path, *args: str | Path) -> tuple[int, list[dict], list[str]]:

@@ -10,8 +10,8 @@ import subprocess
 import sys
 
 import pytest
-from conftest import PROJECT, SAMPLE, SAMPLE_JOB
 
+from conftest import PROJECT, SAMPLE, SAMPLE_JOB
 from crawldash import schema
 from crawldash.store import Store
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 import threading
 
 from conftest import write_json
-
 from crawldash.importers import import_files
 from crawldash.query import Filters, Sort, list_tasks
 from crawldash.stats import job_stats

@@ -238,15 +238,15 @@ def test_short_rows_and_quoted_newlines_in_one_file(tmp_path, store):
     import_files(store, [path], job_id="mixed")
     rows = tasks_by_id(store, "mixed", ("id", "url", "status", "error", "response_time"))
     assert rows == {
-        "row-1": {
-            "id": "row-1",
+        "row-0000001": {
+            "id": "row-0000001",
             "url": "https://example.com/a",
             "status": "failed",
             "error": "line one\nline two",
             "response_time": 120,
         },
-        "row-2": {
-            "id": "row-2",
+        "row-0000002": {
+            "id": "row-0000002",
             "url": "https://example.com/b",
             "status": "completed",
             "error": None,
@@ -328,7 +328,7 @@ def test_any_cell_text_survives_any_encoding_delimiter_and_line_ending(
     try:
         import_files(store, [path], job_id="cells")
         stored = tasks_by_id(store, "cells", ("id", "error", "response_time"))
-        assert [stored[f"row-{n}"]["error"] for n in range(1, len(texts) + 1)] == texts
+        assert [stored[f"row-{n:07d}"]["error"] for n in range(1, len(texts) + 1)] == texts
         assert {t["response_time"] for t in stored.values()} == {42}
     finally:
         store.close()

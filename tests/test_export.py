@@ -10,8 +10,8 @@ import re
 
 import openpyxl
 import pytest
-from conftest import SAMPLE_JOB, load, task
 
+from conftest import SAMPLE_JOB, load, task
 from crawldash import schema
 from crawldash.export import export_bytes
 from crawldash.importers import import_records

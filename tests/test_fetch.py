@@ -19,8 +19,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
-from conftest import PROJECT, job_state, load, task
 
+from conftest import PROJECT, job_state, load, task
 from crawldash import cli
 from crawldash.errors import (
     ApiUnavailable,

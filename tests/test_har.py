@@ -9,9 +9,9 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
-from conftest import job_state
 from imported import cli_import, cli_store, counts, row_id, tasks_by_id
 
+from conftest import job_state
 from crawldash.errors import BadData
 from crawldash.importers import Detected, detect, import_files
 from crawldash.importers.cache_headers import cache_status, rfc9211_status, tier_status

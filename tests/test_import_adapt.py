@@ -7,8 +7,8 @@ import io
 import json
 
 import pytest
-from conftest import SAMPLE, SAMPLE_JOB, job_state, task, write_json
 
+from conftest import SAMPLE, SAMPLE_JOB, job_state, task, write_json
 from crawldash import export as export_mod
 from crawldash import schema
 from crawldash.errors import BadData, InvalidParameter
@@ -125,7 +125,7 @@ def test_broken_links_download_without_ids_gets_stable_ids(store, tmp_path):
     import_files(store, [path])
     first = list(stored(store, "job-b"))
     import_files(store, [path])
-    assert list(stored(store, "job-b")) == first == ["row-1"]
+    assert list(stored(store, "job-b")) == first == ["row-0000001"]
 
 
 def test_list_tasks_pages_as_array_and_as_lines_make_one_job(store, tmp_path):

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from conftest import load, task
 
+from conftest import load, task
 from crawldash.errors import InvalidParameter, UnknownJob
 from crawldash.query import Filters, Sort, clamp_limit, list_tasks, parse_view
 

@@ -7,11 +7,11 @@ import io
 import json
 
 import pytest
-import reference
-from conftest import load
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+import reference
+from conftest import load
 from crawldash import export as export_mod
 from crawldash import schema
 from crawldash.query import Filters, Sort, list_tasks

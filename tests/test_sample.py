@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from conftest import SAMPLE
 
+from conftest import SAMPLE
 from crawldash.sample import generate_job, write_sample
 
 

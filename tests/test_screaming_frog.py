@@ -13,9 +13,9 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from conftest import PROJECT, job_state
 from imported import cli_import, cli_store, counts, row_id, tasks_by_id
 
+from conftest import PROJECT, job_state
 from crawldash.errors import BadData
 from crawldash.importers import Detected, detect, import_files
 from crawldash.store import Store

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from conftest import SAMPLE_JOB, load, task
 
+from conftest import SAMPLE_JOB, load, task
 from crawldash import stats
 from crawldash.query import Filters, list_tasks
 

@@ -244,3 +244,64 @@ def test_screenshots_of_overview_and_tasks_for_the_readme(page, server):
     page.wait_for_timeout(1500)
     page.screenshot(path=str(SCREENSHOTS / "tasks.png"))
     assert (SCREENSHOTS / "overview.png").stat().st_size > 20_000
+
+
+REAL_FILES = {
+    "screaming-frog_internal_all_homebuilder.csv": 4175,
+    "screaming-frog_internal_all_2023-layout.csv": 318,
+    "screaming-frog_internal_all_subdomains.csv": 215,
+    "chrome_capture_cdn-headers.har": 221,
+}
+
+
+def test_every_real_crawler_file_imports_through_the_data_page(page, realdata, tmp_path):
+    server = Server(tmp_path / "real.duckdb")
+    try:
+        page.goto(f"{server.url}/data")
+        uploads = [([name], count) for name, count in REAL_FILES.items()]
+        uploads.append(
+            (
+                [
+                    "screaming-frog_internal_all_no-response-times.csv",
+                    "screaming-frog_all_inlinks_no-response-times.csv",
+                ],
+                344,
+            )
+        )  # one job from the pair
+        for names, count in uploads:
+            page.get_by_test_id("stFileUploaderDropzoneInput").set_input_files([str(realdata / n) for n in names])
+            page.get_by_role("button", name="Import", exact=True).click()
+            expect(page.get_by_text(re.compile(rf"Imported job .*: {count:,} tasks")).first).to_be_visible()
+            page.goto(f"{server.url}/data")  # a fresh uploader for the next file
+        expect(page.get_by_role("button", name="Delete")).to_have_count(1 + len(uploads))  # and the sample
+    finally:
+        server.stop()
+
+
+def test_the_live_api_form_pulls_a_job_and_never_shows_the_token(page, tmp_path):
+    from test_fetch import JOB, TOKEN, Api
+
+    api = Api(tasks=450)
+    server = Server(tmp_path / "pull.duckdb", env={"no_proxy": "*", "NO_PROXY": "*"})
+    secret = TOKEN
+    try:
+        page.goto(f"{server.url}/data")
+        form = page.get_by_test_id("stForm")
+        form.get_by_label("API base URL").fill(api.base)
+        form.get_by_label("Job ID").fill(JOB)
+        form.get_by_role("textbox", name="Token").fill(secret)
+        form.get_by_role("button", name="Pull the job").click()
+        expect(page.get_by_text(re.compile(r"Pulled job .*: 450 tasks"))).to_be_visible()
+        assert api.offsets() == [0, 200, 400]
+        assert secret not in page.content()
+        assert form.get_by_role("textbox", name="Token").input_value() == ""
+        assert secret not in server.log.read_text(errors="replace")
+        form.get_by_label("API base URL").fill(api.base)
+        form.get_by_label("Job ID").fill("no-such-job")
+        form.get_by_role("textbox", name="Token").fill(secret)
+        form.get_by_role("button", name="Pull the job").click()
+        expect(page.get_by_text("Nothing was stored.", exact=False)).to_be_visible()
+        assert secret not in page.content()
+    finally:
+        server.stop()
+        api.close()
