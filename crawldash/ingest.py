@@ -132,93 +132,87 @@ def timestamp_sql(col: str, sql_type: str = "VARCHAR") -> str:
 # --- typing and checks ----------------------------------------------------------------------------------
 
 
-def _first_bad(cur, staged: StagedFile, where: str, what: Callable[[tuple], str], cols: str = "") -> None:
-    extra = f", {cols}" if cols else ""
-    row = cur.execute(f"SELECT file_row{extra} FROM {staged.table} WHERE {where} ORDER BY file_row LIMIT 1").fetchone()
-    if row is not None:
-        raise BadData(staged.name, f"{staged.row_label} {row[0]}: {what(row)}")
+@dataclass
+class _Check:
+    """A row SPEC's record cannot hold: its condition, the column to quote, and the message."""
+
+    where: str
+    column: str | None
+    message: Callable[[object], str]
 
 
-def _conform(cur, staged: StagedFile) -> dict[str, str]:
-    """Give a file's staging table every input field, with the type normalisation expects."""
-    table = staged.table
-    types = {r[0]: r[1] for r in cur.execute(f"DESCRIBE {table}").fetchall()}
+@dataclass
+class _Typed:
+    """A file's staging table seen as typed SQL expressions, one per input field, and its checks."""
+
+    expr: dict[str, str]
+    timestamp_types: dict[str, str]
+    checks: list[_Check]
+    missing: set[str]
+
+
+def _typed(cur, staged: StagedFile) -> _Typed:
+    """Read a staging table's column types; say how each input field is read from it and checked."""
+    types = {r[0]: r[1] for r in cur.execute(f"DESCRIBE {staged.table}").fetchall()}
+    expr: dict[str, str] = {}
+    checks: list[_Check] = []
+    stamps: dict[str, str] = {}
     for column in schema.INPUT_COLUMNS:
         name, have = column.name, types.get(column.name)
         if have is None:
-            cur.execute(f"ALTER TABLE {table} ADD COLUMN {name} {column.sql_type}")
-            types[name] = column.sql_type
-        elif column.kind == schema.INT and (have in ("VARCHAR", "DOUBLE", "FLOAT") or have.startswith("DECIMAL")):
-            if have == "VARCHAR":
-                text = f"replace(trim({name}), ',', '.')" if staged.decimal_comma else f"trim({name})"
-                value = f"round(TRY_CAST({text} AS DOUBLE))"
-                _first_bad(
-                    cur,
-                    staged,
-                    f"trim({name}) <> '' AND {value} IS NULL",
-                    lambda r, n=name: f"{n} {r[1]!r} is not a number",
-                    name,
-                )
-            else:
-                value = f"round({name})"
-            cur.execute(f"ALTER TABLE {table} ALTER {name} TYPE BIGINT USING TRY_CAST({value} AS BIGINT)")
-            types[name] = "BIGINT"
+            expr[name] = f"NULL::{'VARCHAR' if column.kind == schema.TIMESTAMP else column.sql_type}"
+            if column.kind == schema.TIMESTAMP:
+                stamps[name] = "VARCHAR"  # read as text; a missing column has nothing to check
+            continue
+        elif column.kind == schema.INT and have == "VARCHAR":
+            text = f"replace(trim({name}), ',', '.')" if staged.decimal_comma else f"trim({name})"
+            value = f"round(TRY_CAST({text} AS DOUBLE))"
+            checks.append(
+                _Check(f"trim({name}) <> '' AND {value} IS NULL", name, lambda v, n=name: f"{n} {v!r} is not a number")
+            )
+            expr[name] = f"TRY_CAST({value} AS BIGINT)"
+        elif column.kind == schema.INT and (have in ("DOUBLE", "FLOAT") or have.startswith("DECIMAL")):
+            expr[name] = f"TRY_CAST(round({name}) AS BIGINT)"
         elif column.kind == schema.BOOL and have != "BOOLEAN":
             value = f"TRY_CAST(lower(trim({name}::VARCHAR)) AS BOOLEAN)"
-            _first_bad(
-                cur,
-                staged,
-                f"trim({name}::VARCHAR) <> '' AND {value} IS NULL",
-                lambda r, n=name: f"{n} {r[1]!r} is not true/false",
-                name,
-            )
-            cur.execute(f"ALTER TABLE {table} ALTER {name} TYPE BOOLEAN USING {value}")
-            types[name] = "BOOLEAN"
-        elif column.kind == schema.TEXT and have != "VARCHAR":
-            cur.execute(f"ALTER TABLE {table} ALTER {name} TYPE VARCHAR")
-            types[name] = "VARCHAR"
-        elif column.kind == schema.TIMESTAMP and not (have == "VARCHAR" or have.startswith("TIMESTAMP")):
-            raise BadData(staged.name, f"{name} holds {have} values; expected ISO 8601 timestamps")
-    return types
-
-
-def _check_rows(cur, staged: StagedFile, types: dict[str, str]) -> None:
-    """Refuse the rows SPEC's record cannot hold, naming the first bad one (one scan for all checks)."""
-    checks: list[tuple[str, str | None, Callable[[tuple], str]]] = [
-        (
-            f"{_trimmed('status')} IS NULL",
-            None,
-            lambda r: "no status (expected one of " + ", ".join(schema.STATUSES) + ")",
-        ),
-        (f"{_trimmed('url')} IS NULL AND {_trimmed('path')} IS NULL", None, lambda r: "neither a url nor a path"),
-    ]
-    for name in _TIMESTAMPS:
-        if types[name] == "VARCHAR":
             checks.append(
-                (
-                    f"trim({name}) NOT IN ('', '0') AND TRY_CAST(trim({name}) AS TIMESTAMPTZ) IS NULL",
+                _Check(
+                    f"trim({name}::VARCHAR) <> '' AND {value} IS NULL",
                     name,
-                    lambda r, n=name: f"{n} {r[1]!r} is not an ISO 8601 timestamp",
+                    lambda v, n=name: f"{n} {v!r} is not true/false",
                 )
             )
-    firsts = cur.execute(
-        "SELECT "
-        + ", ".join(f"min(file_row) FILTER (WHERE {where})" for where, _, _ in checks)
-        + f" FROM {staged.table}"
-    ).fetchall()[0]
-    failed = [(row, check) for row, check in zip(firsts, checks, strict=True) if row is not None]
-    if failed:
-        row, (_, column, what) = min(failed, key=lambda item: item[0])
-        value = None
-        if column:
-            value = cur.execute(f"SELECT {column} FROM {staged.table} WHERE file_row = ?", [row]).fetchall()[0][0]
-        raise BadData(staged.name, f"{staged.row_label} {row}: {what((row, value))}")
+            expr[name] = value
+        elif column.kind == schema.TEXT and have != "VARCHAR":
+            expr[name] = f"{name}::VARCHAR"
+        elif column.kind == schema.TIMESTAMP and not (have == "VARCHAR" or have.startswith("TIMESTAMP")):
+            raise BadData(staged.name, f"{name} holds {have} values; expected ISO 8601 timestamps")
+        else:
+            expr[name] = name
+        if column.kind == schema.TIMESTAMP:
+            stamps[name] = have
+            if have == "VARCHAR":
+                checks.append(
+                    _Check(
+                        f"trim({name}) NOT IN ('', '0') AND TRY_CAST(trim({name}) AS TIMESTAMPTZ) IS NULL",
+                        name,
+                        lambda v, n=name: f"{n} {v!r} is not an ISO 8601 timestamp",
+                    )
+                )
+    expected = "no status (expected one of " + ", ".join(schema.STATUSES) + ")"
+    checks.insert(0, _Check(f"{_trimmed(expr['status'])} IS NULL", None, lambda v: expected))
+    no_place = f"{_trimmed(expr['url'])} IS NULL AND {_trimmed(expr['path'])} IS NULL"
+    checks.insert(1, _Check(no_place, None, lambda v: "neither a url nor a path"))
+    missing = {n for n, e in expr.items() if e.startswith("NULL::")}
+    return _Typed(expr, stamps, checks, missing)
 
 
-def _zone_less_sql(types: dict[str, str]) -> str:
+def _zone_less_sql(types: dict[str, str], missing: set[str] = frozenset()) -> str:
     """SQL counting, per row, the timestamps that came without a time zone (taken as UTC)."""
     parts = []
     for name in _TIMESTAMPS:
+        if name in missing:
+            continue
         if types[name] == "VARCHAR":
             text = f"trim({name})"
             parts.append(
@@ -230,18 +224,66 @@ def _zone_less_sql(types: dict[str, str]) -> str:
     return " + ".join(parts) if parts else "0"
 
 
+def _typed_rows(staged: StagedFile, typed: _Typed) -> str:
+    """A subquery giving every input field of a staging table under its name, typed."""
+    return "(SELECT file_row, " + ", ".join(f"{e} AS {n}" for n, e in typed.expr.items()) + f" FROM {staged.table})"
+
+
+@dataclass
+class _JobSurvey:
+    """What one scan of the staged rows says about one job before anything is stored."""
+
+    rows: int = 0
+    ids: int = 0
+    zone_less: int = 0
+    second_zero: int = 0
+
+
+def _survey(cur, staged: StagedFile, typed: _Typed, surveys: dict[str, _JobSurvey], errors: set[str]) -> None:
+    """One scan per file: refuse the first bad row, count each job's rows, ids and quirks, and
+    collect the error texts whose HTTP code must be derived."""
+    firsts = ", ".join(f"min(file_row) FILTER (WHERE {c.where})" for c in typed.checks)
+    e = typed.expr
+    rows = cur.execute(
+        f"""
+        SELECT coalesce({_trimmed(e["job_id"])}, $default) AS job, count(*),
+            count(DISTINCT coalesce({_trimmed(e["id"])}, printf('row-%07d', file_row))),
+            sum({_zone_less_sql(typed.timestamp_types, typed.missing)}),
+            count(*) FILTER (WHERE {e["second_response_time"]} = 0),
+            list(DISTINCT {e["error"]}) FILTER (WHERE {e["error"]} <> '' AND coalesce({e["status_code"]}, 0) <= 0),
+            {firsts}
+        FROM {staged.table} GROUP BY job
+        """,
+        {"default": staged.default_job_id},
+    ).fetchall()
+    failed = [(row, check) for r in rows for row, check in zip(r[6:], typed.checks, strict=True) if row is not None]
+    if failed:
+        row, check = min(failed, key=lambda item: item[0])
+        value = None
+        if check.column:
+            value = cur.execute(f"SELECT {check.column} FROM {staged.table} WHERE file_row = ?", [row]).fetchall()[0][0]
+        raise BadData(staged.name, f"{staged.row_label} {row}: {check.message(value)}")
+    for job, count, ids, zone_less, zeros, texts, *_ in rows:
+        survey = surveys.setdefault(job, _JobSurvey())
+        survey.rows += count
+        survey.ids += ids  # an over-count across files; dedupe runs whenever it is below the rows
+        survey.zone_less += int(zone_less or 0)
+        survey.second_zero += zeros
+        errors.update(texts or [])
+
+
 # --- normalisation ------------------------------------------------------------------------------------
 
 
-def _normalised_select(staged: StagedFile, file_no: int, types: dict[str, str]) -> str:
-    """SELECT over one file's staging table giving the stored fields, normalised as SPEC says,
-    with the derived columns (those that need the job's domain are completed at insert)."""
-    ts = {n: timestamp_sql(n, types[n]) for n in _TIMESTAMPS}
+def _normalised_select(staged: StagedFile, file_no: int, typed: _Typed) -> str:
+    """SELECT over one file's typed rows giving the stored fields, normalised as SPEC says, with the
+    HTTP code and the effective time (the columns that need the job's domain come at insert)."""
+    ts = {n: timestamp_sql(n, typed.timestamp_types[n]) for n in _TIMESTAMPS}
     url = _trimmed("url")
     return f"""
         SELECT
             coalesce({_trimmed("id")}, printf('row-%07d', file_row)) AS id,
-            coalesce($job_id, {_trimmed("job_id")}, $default_job) AS job_id,
+            coalesce($job_id, {_trimmed("job_id")}, $default_{file_no}) AS job_id,
             {url} AS url,
             coalesce({_trimmed("path")}, NULLIF({URL_PATH_SQL.format(url)}, ''), '/') AS path,
             coalesce(lower({_trimmed("host")}), {URL_HOST_SQL.format(url)}) AS host,
@@ -266,35 +308,11 @@ def _normalised_select(staged: StagedFile, file_no: int, types: dict[str, str]) 
             from_browser_cache,
             coalesce({_positive("status_code")}, c.code) AS http_code,
             coalesce({_positive("second_response_time")}, {_positive("response_time")}) AS effective_time,
-            coalesce(second_response_time = 0, FALSE) AS second_was_zero,
-            {_zone_less_sql(types)} AS zone_less,
             {file_no} AS file_no,
             file_row
-        FROM {staged.table} s
+        FROM {_typed_rows(staged, typed)} s
         LEFT JOIN _codes c ON s.error = c.error AND coalesce(s.status_code, 0) <= 0
     """
-
-
-def _job_ids(cur, staged: StagedFile) -> set[str]:
-    rows = cur.execute(
-        f"SELECT DISTINCT coalesce({_trimmed('job_id')}, ?) FROM {staged.table}", [staged.default_job_id]
-    ).fetchall()
-    return {r[0] for r in rows}
-
-
-def _error_codes(cur, files: list[StagedFile]) -> None:
-    """TEMP table _codes: the HTTP code each distinct error text names (few texts, mapped in Python)."""
-    texts: set[str] = set()
-    for staged in files:
-        rows = cur.execute(
-            f"SELECT DISTINCT error FROM {staged.table} WHERE error IS NOT NULL AND error <> '' "
-            "AND coalesce(status_code, 0) <= 0"
-        ).fetchall()
-        texts.update(r[0] for r in rows)
-    cur.execute("CREATE OR REPLACE TEMP TABLE _codes (error VARCHAR, code INTEGER)")
-    mapped = [(e, c) for e in sorted(texts) if (c := code_from_error(e)) is not None]
-    if mapped:
-        cur.executemany("INSERT INTO _codes VALUES (?, ?)", mapped)
 
 
 def _plural(n: int, word: str) -> str:
@@ -316,26 +334,87 @@ def clean_domain(value: str | None) -> str | None:
     return text.rsplit("@", 1)[-1].split(":", 1)[0] or None
 
 
-def _insert_job(cur, job_key: int, domain: str) -> None:
-    """Move one job's rows (TEMP table `_job`, seq = 1..N in id order) into `tasks` with their order keys."""
-    cur.register("_ranks", rank_table(cur, "_job"))
+def _error_codes(cur, texts: set[str]) -> None:
+    """TEMP table _codes: the HTTP code each distinct error text names (few texts, mapped in Python)."""
+    cur.execute("CREATE OR REPLACE TEMP TABLE _codes (error VARCHAR, code INTEGER)")
+    mapped = [(e, c) for e in sorted(texts) if (c := code_from_error(e)) is not None]
+    if mapped:
+        cur.executemany("INSERT INTO _codes VALUES (?, ?)", mapped)
+
+
+def _drop(cur, staged: StagedFile) -> None:
+    kind = cur.execute(
+        "SELECT table_type FROM information_schema.tables WHERE table_name = ?", [staged.table]
+    ).fetchall()
+    cur.execute(f"DROP {'VIEW' if kind and kind[0][0] == 'VIEW' else 'TABLE'} IF EXISTS {staged.table}")
+
+
+def store_staging(staging: Staging, job_id: str | None = None, progress: Progress | None = None) -> list[ImportResult]:
+    """Normalise the staged files and replace the jobs they hold (`job_id`: one job, renamed).
+
+    One scan per file checks the rows and counts each job; one statement then normalises every file
+    into `_all`, dropping repeated ids; the order keys of every job come from narrow sorts (`ranks`);
+    each job then replaces the stored job of the same id.
+    """
+    cur = staging.cur
+    if not any(f.rows for f in staging.files):
+        raise BadData(", ".join(f.name for f in staging.files), "holds no tasks")
+    typed = [_typed(cur, staged) for staged in staging.files]
+    surveys: dict[str, _JobSurvey] = {}
+    errors: set[str] = set()
+    for staged, types in zip(staging.files, typed, strict=True):
+        _survey(cur, staged, types, surveys, errors)
+    if job_id is not None:
+        if len(surveys) > 1:
+            raise InvalidParameter("--job-id", job_id, f"a single job, but the files hold {len(surveys)} jobs")
+        staging.meta(job_id, staging.jobs.get(next(iter(surveys))) or JobMeta())
+        surveys = {job_id: next(iter(surveys.values()))}
+    _error_codes(cur, errors)
+    union = " UNION ALL ".join(
+        _normalised_select(f, n, t) for n, (f, t) in enumerate(zip(staging.files, typed, strict=True))
+    )
+    repeated = any(s.ids < s.rows for s in surveys.values()) or len(staging.files) > 1
+    # Repeated task ids (overlapping pages, a re-export appended): the last one wins.
+    dedupe = "QUALIFY row_number() OVER (PARTITION BY job_id, id ORDER BY file_no DESC, file_row DESC) = 1"
+    params = {"job_id": job_id, **{f"default_{n}": f.default_job_id for n, f in enumerate(staging.files)}}
+    cur.execute(
+        f"CREATE OR REPLACE TEMP TABLE _all AS SELECT * EXCLUDE (file_row) FROM (SELECT * FROM ({union}) "
+        f"{dedupe if repeated else ''})",
+        params,
+    )
+    for staged in staging.files:
+        _drop(cur, staged)
+    cur.register("_ranks", rank_table(cur, "_all"))
     try:
-        columns = ", ".join(TASK_TABLE_COLUMNS)
-        values = {
-            "job_key": "$job_key",
-            "url": "coalesce(url, 'https://' || $domain || path)",
-            "host": "coalesce(host, $domain)",
-            "cache_group": schema.CACHE_GROUP_SQL,
-            "section": schema.SECTION_SQL,
-            "path_lc": "lower(path)",
-        }
-        select = ", ".join(f"{values[c]} AS {c}" if c in values else c for c in TASK_TABLE_COLUMNS)
-        cur.execute(
-            f"INSERT INTO tasks ({columns}) SELECT {select} FROM _job JOIN _ranks USING (seq)",
-            {"job_key": job_key, "domain": domain},
-        )
+        results = []
+        for index, (one, survey) in enumerate(sorted(surveys.items())):
+            if progress:
+                progress(index / len(surveys), f"storing job {one}")
+            results.append(_store_job(staging, one, survey))
     finally:
         cur.unregister("_ranks")
+    for table in ("_all", "_codes"):
+        cur.execute(f"DROP TABLE IF EXISTS {table}")
+    return results
+
+
+def _insert_job(cur, job_key: int, job_id: str, domain: str) -> None:
+    """Move one job's rows of `_all` into `tasks`, with the derived columns and the order keys
+    (`_ranks`, aligned with `_all` row by row)."""
+    columns = ", ".join(TASK_TABLE_COLUMNS)
+    values = {
+        "job_key": "$job_key",
+        "url": "coalesce(url, 'https://' || $domain || path)",
+        "host": "coalesce(host, $domain)",
+        "cache_group": schema.CACHE_GROUP_SQL,
+        "section": schema.SECTION_SQL,
+        "path_lc": "lower(path)",
+    }
+    select = ", ".join(f"{values[c]} AS {c}" if c in values else c for c in TASK_TABLE_COLUMNS)
+    cur.execute(
+        f"INSERT INTO tasks ({columns}) SELECT {select} FROM _all POSITIONAL JOIN _ranks WHERE job_id = $job_id",
+        {"job_key": job_key, "domain": domain, "job_id": job_id},
+    )
     cur.execute(
         "INSERT INTO job_counts SELECT job_key, status, cache_group, http_code, count(*) FROM tasks "
         "WHERE job_key = ? GROUP BY ALL",
@@ -343,66 +422,24 @@ def _insert_job(cur, job_key: int, domain: str) -> None:
     )
 
 
-def store_staging(staging: Staging, job_id: str | None = None, progress: Progress | None = None) -> list[ImportResult]:
-    """Normalise the staged files and replace the jobs they hold (`job_id`: one job, renamed)."""
-    cur = staging.cur
-    if not any(f.rows for f in staging.files):
-        raise BadData(", ".join(f.name for f in staging.files), "holds no tasks")
-    types = []
-    for staged in staging.files:
-        types.append(_conform(cur, staged))
-        _check_rows(cur, staged, types[-1])
-    found = sorted(set().union(*(_job_ids(cur, f) for f in staging.files)))
-    if job_id is not None:
-        if len(found) > 1:
-            raise InvalidParameter("--job-id", job_id, f"a single job, but the files hold {len(found)} jobs")
-        staging.meta(job_id, staging.jobs.get(found[0]) or JobMeta())
-        found = [job_id]
-    _error_codes(cur, staging.files)
-    for file_no, staged in enumerate(staging.files):
-        verb = "CREATE OR REPLACE TEMP TABLE _all AS" if file_no == 0 else "INSERT INTO _all"
-        cur.execute(
-            f"{verb} {_normalised_select(staged, file_no, types[file_no])}",
-            {"default_job": staged.default_job_id, "job_id": job_id},
-        )
-        cur.execute(f"DROP TABLE {staged.table}")
-    results = []
-    for index, one in enumerate(found):
-        if progress:
-            progress(index / len(found), f"storing job {one}")
-        results.append(_store_job(staging, one))
-    for table in ("_all", "_job", "_codes"):
-        cur.execute(f"DROP TABLE IF EXISTS {table}")
-    return results
-
-
-def _store_job(staging: Staging, job_id: str) -> ImportResult:
+def _store_job(staging: Staging, job_id: str, survey: _JobSurvey) -> ImportResult:
     cur = staging.cur
     meta = staging.jobs.get(job_id) or JobMeta()
-    rows_in, ids, zone_less, zeros = cur.execute(
-        "SELECT count(*), count(DISTINCT id), sum(zone_less), count(*) FILTER (WHERE second_was_zero) "
-        "FROM _all WHERE job_id = ?",
-        [job_id],
-    ).fetchall()[0]
-    # Repeated task ids (overlapping pages, a re-export appended): the last one wins.
-    dedupe = (
-        "QUALIFY row_number() OVER (PARTITION BY id ORDER BY file_no DESC, file_row DESC) = 1" if ids < rows_in else ""
-    )
-    cur.execute(
-        "CREATE OR REPLACE TEMP TABLE _job AS SELECT * EXCLUDE (second_was_zero, zone_less, file_row), "
-        f"row_number() OVER (ORDER BY id)::INTEGER AS seq FROM (SELECT * FROM _all WHERE job_id = ? {dedupe})",
-        [job_id],
-    )
-    files = [staging.files[r[0]] for r in cur.execute("SELECT DISTINCT file_no FROM _job ORDER BY 1").fetchall()]
+    files = [
+        staging.files[r[0]]
+        for r in cur.execute("SELECT DISTINCT file_no FROM _all WHERE job_id = ? ORDER BY 1", [job_id]).fetchall()
+    ]
     main_host = cur.execute(
-        "SELECT host, count(*) AS n FROM _job WHERE host IS NOT NULL GROUP BY host ORDER BY n DESC, host LIMIT 1"
+        "SELECT host, count(*) AS n FROM _all WHERE job_id = ? AND host IS NOT NULL GROUP BY host "
+        "ORDER BY n DESC, host LIMIT 1",
+        [job_id],
     ).fetchall()
     domain = clean_domain(meta.domain) or (main_host[0][0] if main_host else None) or "unknown"
     old = cur.execute("SELECT job_key FROM jobs WHERE job_id = ?", [job_id]).fetchall()
     if old:
         delete_job_rows(cur, old[0][0])
     job_key = cur.execute("SELECT coalesce(max(job_key), 0) + 1 FROM jobs").fetchall()[0][0]
-    _insert_job(cur, job_key, domain)
+    _insert_job(cur, job_key, job_id, domain)
     tasks, derived = cur.execute(
         "SELECT count(*), count(*) FILTER (WHERE status_code IS NULL AND http_code IS NOT NULL) "
         "FROM tasks WHERE job_key = ?",
@@ -410,12 +447,12 @@ def _store_job(staging: Staging, job_id: str) -> ImportResult:
     ).fetchall()[0]
 
     notes = [note for f in files for note in f.notes]
-    if zone_less:
-        notes.append(f"{_plural(int(zone_less), 'timestamp')} had no time zone and were taken as UTC")
-    if rows_in > tasks:
-        notes.append(f"{_plural(rows_in - tasks, 'row')} repeated a task id; the last of each was kept")
-    if zeros:
-        notes.append(f"{_plural(zeros, 'second request')} stored as 0 ms were read as no second request")
+    if survey.zone_less:
+        notes.append(f"{_plural(survey.zone_less, 'timestamp')} had no time zone and were taken as UTC")
+    if survey.rows > tasks:
+        notes.append(f"{_plural(survey.rows - tasks, 'row')} repeated a task id; the last of each was kept")
+    if survey.second_zero:
+        notes.append(f"{_plural(survey.second_zero, 'second request')} stored as 0 ms were read as no second request")
     if derived:
         notes.append(f"{_plural(derived, 'task')} without an HTTP code got one from their error text")
     formats = "+".join(dict.fromkeys(f.format for f in files))
