@@ -4,7 +4,9 @@
 
 prints one JSON line: {"tasks", "seconds", "peak_rss_bytes", "format"}. `seconds` is the
 `crawldash.importers.import_files` call alone (not the interpreter's start); the peak RSS is the
-whole process's (`ru_maxrss`), Python and its libraries included.
+whole process's, Python and its libraries included: VmHWM of /proc/self/status, the high-water mark
+of this process's own memory. (Not `ru_maxrss`: Linux carries the parent's high-water mark over a
+fork and exec, so a child of a 2 GB runner would report 2 GB.)
 """
 
 from __future__ import annotations
@@ -13,6 +15,18 @@ import json
 import resource
 import sys
 import time
+
+
+def peak_rss() -> int:
+    """This process's peak resident set size in bytes."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024  # kB on Linux; see above
 
 
 def main(argv: list[str]) -> int:
@@ -25,7 +39,7 @@ def main(argv: list[str]) -> int:
     results = import_files(store, [path])
     took = time.perf_counter() - started
     store.close()
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024  # kB on Linux
+    peak = peak_rss()
     print(
         json.dumps(
             {

@@ -79,7 +79,7 @@ def run(ctx) -> Section:
         f"### Imports: one job of {tasks:,} tasks, ours (`crawldash.importers.import_files`)",
         "",
         "One run per format, each in a fresh process into a new DuckDB file; the time is the import call alone, "
-        "the peak RSS the whole process's (Python and its libraries included).",
+        "the peak RSS the whole process's high-water mark (VmHWM; Python and its libraries included).",
         "",
         *table(["format", "file", "time", "tasks/s", "peak RSS"], rows),
         "",
