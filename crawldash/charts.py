@@ -53,41 +53,63 @@ def empty(title: str, message: str) -> go.Figure:
 def response_time_distribution(
     hist: pd.DataFrame, percentiles: dict, *, log: bool = False, scope: str = "", what: str = "effective response time"
 ) -> go.Figure:
-    """Tasks per response-time bin, with p50/p90/p95/p99 markers."""
+    """Tasks per response-time bin, with p50/p90/p95/p99 markers.
+
+    On the log scale the bars are drawn at log10 of their edges on a linear axis labelled in ms, so
+    bars, markers and labels all share one coordinate.
+    """
     total = int(hist["tasks"].sum()) if len(hist) else 0
     title = f"Distribution of the {what}: {total:,} timed tasks{_scope(scope)}"
     if not total:
         return empty(title, "No task with a response time matches.")
+    starts = hist["start_ms"].astype(float)
     ends = hist["end_ms"].astype(float)
-    widths = (ends - hist["start_ms"]).fillna(hist["start_ms"].diff().median() if len(hist) > 1 else 1)
-    centres = hist["start_ms"] + widths / 2
+    if log:
+        ends = ends.fillna(starts * 10**0.1)
+        position = lambda ms: math.log10(max(ms, 1))  # noqa: E731 - one coordinate for bars and markers
+        left, right = starts.map(position), ends.map(position)
+    else:
+        step = hist["start_ms"].diff().median() if len(hist) > 1 else 1.0
+        ends = ends.fillna(starts + step)
+        position = float
+        left, right = starts, ends
     labels = [
         f"{s:,.0f}–{e:,.0f} ms" if not math.isnan(e) else f"≥ {s:,.0f} ms"
-        for s, e in zip(hist["start_ms"], ends, strict=True)
+        for s, e in zip(hist["start_ms"], hist["end_ms"].astype(float), strict=True)
     ]
     fig = go.Figure(
         go.Bar(
-            x=centres,
+            x=(left + right) / 2,
             y=hist["tasks"],
-            width=widths,
+            width=right - left,
             marker_color=FIRST,
             name="tasks",
             customdata=labels,
             hovertemplate="%{customdata}<br>%{y:,} tasks<extra></extra>",
         )
     )
-    for name, dash in (("p50", "solid"), ("p90", "dot"), ("p95", "dash"), ("p99", "longdash")):
-        value = percentiles.get(name)
-        if value is not None:
-            fig.add_vline(
-                x=value,
-                line_dash=dash,
-                line_color=BAD,
-                annotation_text=f"{name} {value:,.0f} ms",
-                annotation_position="top",
-            )
-    fig.update_xaxes(type="log" if log else "linear")
-    return _layout(fig, title, "milliseconds" + (" (log scale)" if log else ""), "tasks")
+    marked = [(n, percentiles.get(n)) for n in ("p50", "p90", "p95", "p99") if percentiles.get(n) is not None]
+    for index, (name, value) in enumerate(marked):
+        fig.add_vline(x=position(value), line_dash=("solid", "dot", "dash", "longdash")[index], line_color=BAD)
+        fig.add_annotation(
+            x=position(value),
+            y=1 - 0.08 * index,
+            yref="paper",
+            text=f"{name} {value:,.0f} ms",
+            showarrow=False,
+            xanchor="left",
+            font={"size": 11, "color": BAD},
+            bgcolor="rgba(255,255,255,0.8)",
+        )
+    if log:
+        decades = range(0, math.ceil(float(right.max())) + 1)
+        fig.update_xaxes(tickvals=list(decades), ticktext=[f"{10**d:,} ms" for d in decades])
+        return _layout(fig, title, "milliseconds (log scale)", "tasks")
+    return _layout(fig, title, "milliseconds", "tasks")
+
+
+def _no_timing(frame: pd.DataFrame) -> bool:
+    return not len(frame) or not frame["p50"].notna().any()
 
 
 def first_vs_second(frame: pd.DataFrame, scope: str = "") -> go.Figure:
@@ -117,8 +139,8 @@ def first_vs_second(frame: pd.DataFrame, scope: str = "") -> go.Figure:
 def by_group(frame: pd.DataFrame, key: str, title_key: str, scope: str = "") -> go.Figure:
     """Median and p95 effective response time per group (section, content type), busiest first."""
     title = f"Response time by {title_key}: the {len(frame)} busiest{_scope(scope)}"
-    if not len(frame):
-        return empty(title, "No task matches.")
+    if _no_timing(frame):
+        return empty(title, "No task with a response time matches.")
     frame = frame.iloc[::-1]
     names = frame[key].astype(str)
     fig = go.Figure()
@@ -150,6 +172,8 @@ def over_time(frame: pd.DataFrame, scope: str = "") -> go.Figure:
     title = f"Response time over the crawl: {total:,} tasks in {_duration(step)} slices{_scope(scope)}"
     if not total:
         return empty(title, "No task with a crawl time matches.")
+    if _no_timing(frame):
+        return empty(title, "No task with a response time matches.")
     fig = go.Figure()
     fig.add_bar(
         x=frame["start"],
@@ -167,7 +191,15 @@ def over_time(frame: pd.DataFrame, scope: str = "") -> go.Figure:
         title,
         "crawl time (UTC)",
         "effective response time (ms)",
-        yaxis2={"overlaying": "y", "side": "right", "title": "tasks", "showgrid": False},
+        yaxis={"rangemode": "tozero"},
+        yaxis2={
+            "overlaying": "y",
+            "side": "right",
+            "title": "tasks",
+            "showgrid": False,
+            "rangemode": "tozero",
+            "tickformat": ",d",
+        },
     )
 
 

@@ -44,16 +44,33 @@ def _note(text: str) -> None:
     sys.stderr.write(f"{PROG}: note: {text}\n")
 
 
-def _store(args) -> Store:
-    return Store.open(args.db or default_db_path())
+def _store(args, *, create: bool = False) -> Store:
+    """The database; only the commands that write one may create it (a typo in --db is an error)."""
+    path = Path(args.db) if args.db else default_db_path()
+    if not create and not path.exists():
+        raise InvalidParameter("--db", str(path), "an existing database (import a crawl into it first)")
+    return Store.open(path)
 
 
 def task_json(task: dict) -> dict:
-    """A listed task with the seed's field names, ISO 8601 timestamps and null for absent values."""
-    return {
+    """A listed task with the seed's field names, ISO 8601 timestamps and null for absent values, plus
+    `http_code`: the HTTP code shown, which is the error text's when the task has no status code."""
+    out = {
         name: iso(task[name]) if schema.COLUMNS[name].kind == schema.TIMESTAMP else task[name]
         for name in schema.TASK_FIELDS
     }
+    out["http_code"] = task["http_code"]
+    return out
+
+
+def _writable(name: str, value: str) -> Path:
+    """An output file whose folder exists (checked before any work is done)."""
+    target = Path(value)
+    if target.is_dir():
+        raise InvalidParameter(name, value, "a file name, not a folder")
+    if not target.parent.is_dir():
+        raise InvalidParameter(name, value, f"a file in a folder that exists ({target.parent} does not)")
+    return target
 
 
 # --- commands ------------------------------------------------------------------------------------------
@@ -64,7 +81,9 @@ def cmd_import(args) -> int:
         if args.progress:
             sys.stderr.write(f"\r{PROG}: {fraction:6.1%} {message[:80]:<80}")
 
-    results = import_files(_store(args), args.files, fmt=args.format, job_id=args.job_id, progress=progress)
+    results = import_files(
+        _store(args, create=True), args.files, fmt=args.format, job_id=args.job_id, progress=progress
+    )
     if args.progress:
         sys.stderr.write("\n")
     for result in results:
@@ -85,7 +104,7 @@ def cmd_fetch(args) -> int:
     fetch_mod.api_base(args.base)  # bad arguments fail before the database is opened
     fetch_mod.check_job_id(args.job)
     fetch_mod.check_token(token)
-    result = fetch_mod.fetch_job(_store(args), args.base, args.job, token, progress=progress)
+    result = fetch_mod.fetch_job(_store(args, create=True), args.base, args.job, token, progress=progress)
     if args.progress:
         sys.stderr.write("\n")
     _emit(result.as_dict())
@@ -120,11 +139,16 @@ def cmd_stats(args) -> int:
 
 def cmd_export(args) -> int:
     fmt = args.format
-    if fmt is None:
-        suffix = Path(args.output).suffix.lower().lstrip(".") if args.output else ""
-        fmt = suffix if suffix in schema.EXPORT_FORMATS else "csv"
+    if fmt is None and args.output not in (None, "-"):
+        suffix = Path(args.output).suffix.lower().lstrip(".")
+        if suffix not in schema.EXPORT_FORMATS:
+            raise InvalidParameter("-o", args.output, "a .csv, .json or .xlsx file, or give --format")
+        fmt = suffix
+    fmt = fmt or "csv"
     export_mod.check_type(args.type)
     export_mod.check_format(fmt)
+    if args.output not in (None, "-"):
+        _writable("-o", args.output)
     store, filters = _store(args), _filters(args)
     if args.output in (None, "-"):
         info = export_mod.write_export(store, args.job_id, sys.stdout.buffer, args.type, fmt, filters)
@@ -147,6 +171,7 @@ def cmd_export(args) -> int:
 def cmd_sample(args) -> int:
     tasks = _positive("--tasks", args.tasks)
     jobs = _positive("--jobs", args.jobs)
+    _writable("-o", args.output)
     for job in write_sample(args.output, tasks=tasks, jobs=jobs, seed=args.seed, fmt=args.format):
         _emit({"job_id": job.job_id, "domain": job.domain, "tasks": job.table.num_rows, "file": str(args.output)})
     return 0

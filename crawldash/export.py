@@ -78,11 +78,12 @@ def check_format(fmt: str) -> str:
     return fmt
 
 
-def filename(job: Job, export_type: str, fmt: str, when: datetime | None = None) -> str:
-    """`example.com-broken-links-20260105-093000.csv`"""
+def filename(job: Job, export_type: str, fmt: str, when: datetime | None = None, filters: Filters | None = None) -> str:
+    """`example.com-broken-links-20260105-093000.csv`; `-filtered` before the time for a filtered view."""
     stamp = (when or datetime.now(UTC)).strftime("%Y%m%d-%H%M%S")
     domain = re.sub(r"[^A-Za-z0-9.-]+", "-", job.domain) or "job"
-    return f"{domain}-{export_type}-{stamp}.{fmt}"
+    filtered = "-filtered" if filters is not None and filters.clauses() else ""
+    return f"{domain}-{export_type}{filtered}-{stamp}.{fmt}"
 
 
 def _scope(job: Job, export_type: str, filters: Filters) -> tuple[str, list]:
@@ -148,12 +149,15 @@ def export_info(
     """What an export would hold (how many tasks match, how many it keeps), without writing it."""
     check_type(export_type)
     check_format(fmt)
-    now = datetime.now(UTC).replace(microsecond=0)
+    filters = filters or Filters()
     with store.snapshot() as cur:
-        plan = _plan(cur, store, job_id, export_type, filters or Filters())
-    return ExportInfo(
-        export_type, fmt, plan.exported, plan.matched, iso(now), filename(plan.job, export_type, fmt, now)
-    )
+        return _info(_plan(cur, store, job_id, export_type, filters), export_type, fmt, filters)
+
+
+def _info(plan: _Plan, export_type: str, fmt: str, filters: Filters) -> ExportInfo:
+    now = datetime.now(UTC).replace(microsecond=0)
+    name = filename(plan.job, export_type, fmt, now, filters)
+    return ExportInfo(export_type, fmt, plan.exported, plan.matched, iso(now), name)
 
 
 def write_export(
@@ -163,12 +167,9 @@ def write_export(
     check_type(export_type)
     check_format(fmt)
     filters = filters or Filters()
-    now = datetime.now(UTC).replace(microsecond=0)
     with store.snapshot() as cur:
         plan = _plan(cur, store, job_id, export_type, filters)
-        info = ExportInfo(
-            export_type, fmt, plan.exported, plan.matched, iso(now), filename(plan.job, export_type, fmt, now)
-        )
+        info = _info(plan, export_type, fmt, filters)
         {"csv": _write_csv, "json": _write_json, "xlsx": _write_xlsx}[fmt](cur, plan, info, out)
     return info
 

@@ -47,6 +47,7 @@ from crawldash.errors import (
 )
 from crawldash.importers import import_files
 from crawldash.ingest import ImportResult, Progress
+from crawldash.schema import check_job_id
 from crawldash.store import Store
 
 TOKEN_ENV = "CRAWLDASH_TOKEN"  # where the command line (and the app, outside Streamlit secrets) finds the token
@@ -59,7 +60,6 @@ MAX_ANSWER = 64 << 20  # bytes: a page of 200 tasks is about 100 kB
 DOWNLOAD_SHARE = 0.9  # of the progress bar; importing the file takes the rest
 USER_AGENT = f"crawldash/{__version__}"
 EXPECTED = '{"status": "success", "data": {"tasks": [...], "pagination": {"limit", "offset", "total", "has_next"}}}'
-_JOB_ID = re.compile(r"[^\s/\\?#%]{1,200}")
 
 log = logging.getLogger(__name__)
 
@@ -93,14 +93,6 @@ def api_base(base: str) -> str:
     path = parts.path.rstrip("/")
     path = path[: -len("/v1")] if path.endswith("/v1") else path
     return urllib.parse.urlunsplit((parts.scheme.lower(), parts.netloc.lower(), path, "", ""))
-
-
-def check_job_id(job_id: str) -> str:
-    """A job id that can go into the URL path: no slashes, spaces, `?`, `#` or `%`, not `.` or `..`."""
-    text = (job_id or "").strip()
-    if not _JOB_ID.fullmatch(text) or text in (".", "..") or not text.isprintable():
-        raise InvalidParameter("job id", job_id, "a job id such as a UUID, without slashes, spaces, ?, # or %")
-    return text
 
 
 def check_token(token: str | None) -> str:
@@ -229,8 +221,16 @@ class _Pull:
         return f"_Pull({self.base!r}, {self.job_id!r})"
 
     def scrub(self, text: str) -> str:
-        """One line, with the token blanked out wherever a server echoed it back."""
-        return " ".join(str(text).replace(self._token, "[token]").split())
+        """One line, with the token blanked out wherever a server echoed it back.
+
+        A real token is long and blanked wherever it appears; a short one only where it stands
+        alone, so that a token "x" does not turn "text/html" into "te[token]t/html".
+        """
+        if len(self._token) >= 8:
+            clean = str(text).replace(self._token, "[token]")
+        else:
+            clean = re.sub(rf"(?<![A-Za-z0-9]){re.escape(self._token)}(?![A-Za-z0-9])", "[token]", str(text))
+        return " ".join(clean.split())
 
     def fail(self, kind: type[CrawldashError], text: str) -> CrawldashError:
         return kind(self.scrub(text))

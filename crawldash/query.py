@@ -16,6 +16,8 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
 
+import numpy as np
+
 from crawldash import schema
 from crawldash.errors import InvalidParameter
 from crawldash.store import Job, Store
@@ -215,16 +217,93 @@ def count_tasks(cur, job: Job, filters: Filters) -> int:
     )
 
 
-def fetch_tasks(cur, job: Job, filters: Filters, sort: Sort, limit: int, offset: int) -> list[dict]:
-    """The rows of one page, in order, as dicts of OUTPUT_FIELDS."""
+#: A filtered page ending this near the start is found with a top-N query; a deeper one, or one
+#: with a path keyword, from the sorted keys of every match (which also give the count).
+SHALLOW = 1000
+_NULLS_FROM = 4294967296  # see Sort.key_sql: descending keys of null values are 2**32 - o
+
+
+def _position_ranges(sort: Sort, offset: int, limit: int, total: int, present: int) -> list[tuple[int, int]]:
+    """The order-key ranges of positions offset+1 .. offset+limit of a whole job (no filter).
+
+    Ascending, position p has key o = p. Descending lists the `present` non-null values by o going
+    down, then the nulls by o going down: p <= present has o = present - p + 1, a later p has
+    o = total + present + 1 - p.
+    """
+    first, last = offset + 1, min(offset + limit, total)
+    if first > last:
+        return []
+    if not sort.descending:
+        return [(first, last)]
+    ranges = []
+    if first <= present:
+        end = min(last, present)
+        ranges.append((present - end + 1, present - first + 1))
+    if last > present:
+        start = max(first, present + 1)
+        ranges.append((total + present + 1 - last, total + present + 1 - start))
+    return ranges
+
+
+def _ranks_of(sort: Sort, keys: np.ndarray) -> list[int]:
+    """The order keys o of the rows whose sort keys (Sort.key_sql) these are."""
+    if not sort.descending:
+        return keys.tolist()
+    return np.where(keys < 0, -keys, _NULLS_FROM - keys).tolist()
+
+
+def _page_ranks(cur, job: Job, filters: Filters, sort: Sort, limit: int, offset: int) -> tuple[list[int], int]:
+    """(order keys o of one filtered page, the number of matches).
+
+    A shallow page without a keyword: its keys from a top-N query over one integer, the count from
+    the per-job counts. Otherwise every match's key in one scan, partitioned with numpy: a deep page
+    costs what the first page costs, and the keyword is searched once for the page and the count.
+    """
     where, params = filters.where()
+    if not filters.needs_scan and offset + limit <= SHALLOW:
+        keys = cur.execute(
+            f"SELECT {sort.key_sql()} AS k FROM tasks WHERE job_key = ?{where} ORDER BY k LIMIT ? OFFSET ?",
+            [job.job_key, *params, limit, offset],
+        ).fetchnumpy()["k"]
+        return _ranks_of(sort, np.asarray(keys, dtype=np.int64)), count_tasks(cur, job, filters)
+    keys = np.asarray(
+        cur.execute(
+            f"SELECT {sort.key_sql()} AS k FROM tasks WHERE job_key = ?{where}", [job.job_key, *params]
+        ).fetchnumpy()["k"],
+        dtype=np.int64,
+    )
+    total, end = len(keys), min(offset + limit, len(keys))
+    if offset >= end:
+        return [], total
+    chosen = np.partition(keys, [offset, end - 1])[offset:end] if end - offset < total else keys
+    return _ranks_of(sort, np.sort(chosen)), total
+
+
+def fetch_page(cur, job: Job, filters: Filters, sort: Sort, limit: int, offset: int) -> tuple[list[dict], int]:
+    """(the rows of one page, in order, as dicts of OUTPUT_FIELDS; how many tasks match).
+
+    Two steps, so that no query carries whole rows through a sort: first the page's order keys
+    (from the position when there is no filter), then the rows with those keys.
+    """
+    rank, column = f"o_{sort.field}", schema.SORT_COLUMN[sort.field]
+    if not filters.clauses():
+        total = job.task_count
+        present = cur.execute(f"SELECT count({column}) FROM tasks WHERE job_key = ?", [job.job_key]).fetchall()[0][0]
+        ranges = _position_ranges(sort, offset, limit, total, present)
+        match = " OR ".join(f"{rank} BETWEEN ? AND ?" for _ in ranges)
+        values = [v for pair in ranges for v in pair]
+    else:
+        ranks, total = _page_ranks(cur, job, filters, sort, limit, offset)
+        match, values = (f"{rank} = ANY(?)", [ranks]) if ranks else ("", [])
+    if not match:
+        return [], total
     host_sql, host_params = host_shown_sql(job.domain)
     select = _select_list().replace("{host}", f"{host_sql} AS host")
     rows = cur.execute(
-        f"SELECT {select} FROM tasks WHERE job_key = ?{where} ORDER BY {sort.key_sql()} LIMIT ? OFFSET ?",
-        [*host_params, job.job_key, *params, limit, offset],
+        f"SELECT {select} FROM tasks WHERE job_key = ? AND ({match}) ORDER BY {sort.key_sql()}",
+        [*host_params, job.job_key, *values],
     ).fetchall()
-    return [dict(zip(OUTPUT_FIELDS, row, strict=True)) for row in rows]
+    return [dict(zip(OUTPUT_FIELDS, row, strict=True)) for row in rows], total
 
 
 def list_tasks(
@@ -245,8 +324,7 @@ def list_tasks(
     notes = tuple(n for n in (limit_note, offset_note) if n)
     with store.snapshot() as cur:
         job = store.job(job_id, cur)
-        total = count_tasks(cur, job, filters)
-        tasks = fetch_tasks(cur, job, filters, sort, limit_n, offset_n) if offset_n < total else []
+        tasks, total = fetch_page(cur, job, filters, sort, limit_n, offset_n)
     return TaskPage(tasks, limit_n, offset_n, total, notes)
 
 

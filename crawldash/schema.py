@@ -6,7 +6,10 @@ formats, the export headers, the help texts and the README's column table) reads
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
+
+from crawldash.errors import InvalidParameter
 
 #: Kinds of values a column holds: how it is typed in DuckDB, parsed on import and shown.
 TEXT, INT, TIMESTAMP, BOOL = "text", "int", "timestamp", "bool"
@@ -253,3 +256,14 @@ def _headers() -> dict[str, str]:
 
 #: Header (lower case) -> field, for our own CSV/Parquet/JSON Lines and for our exports read back.
 FIELD_BY_HEADER = _headers()
+
+
+_JOB_ID = re.compile(r"[^\s/\\?#%]{1,200}")
+
+
+def check_job_id(job_id: str) -> str:
+    """A job id that can go into a URL path or a link: no slashes, spaces, `?`, `#` or `%`, not `.` or `..`."""
+    text = (job_id or "").strip()
+    if not _JOB_ID.fullmatch(text) or text in (".", "..") or not text.isprintable():
+        raise InvalidParameter("job id", job_id, "a job id such as a UUID, without slashes, spaces, ?, # or %")
+    return text

@@ -15,9 +15,11 @@ import pandas as pd
 from crawldash import schema
 from crawldash.query import Filters
 from crawldash.store import Job, Store
+from crawldash.summary import cached
 
 PERCENTILES = (0.5, 0.9, 0.95, 0.99)
-#: Timing charts leave out entries a browser served from its own cache (HAR imports).
+#: Timing and cache numbers leave out entries a browser served from its own cache (HAR imports):
+#: they never reached the server or the CDN.
 NOT_BROWSER_CACHED = " AND from_browser_cache IS NOT TRUE"
 
 
@@ -26,14 +28,15 @@ def _scope(job: Job, filters: Filters, timing: bool = False) -> tuple[str, list]
     return "job_key = ?" + where + (NOT_BROWSER_CACHED if timing else ""), [job.job_key, *params]
 
 
-def _counts(cur, sql_column: str, job: Job, filters: Filters) -> dict[str, int]:
-    where, params = _scope(job, filters)
+def _counts(cur, sql_column: str, job: Job, filters: Filters, timing: bool = False) -> dict[str, int]:
+    where, params = _scope(job, filters, timing)
     rows = cur.execute(
         f"SELECT {sql_column} AS k, count(*) FROM tasks WHERE {where} GROUP BY k ORDER BY count(*) DESC, k", params
     ).fetchall()
     return {k: int(n) for k, n in rows}
 
 
+@cached
 def job_stats(store: Store, job_id: str, filters: Filters | None = None) -> dict:
     """The KPIs of one job (within the filters), as `python -m crawldash stats` prints them."""
     filters = filters or Filters()
@@ -49,7 +52,8 @@ def job_stats(store: Store, job_id: str, filters: Filters | None = None) -> dict
                 count(*) FILTER (WHERE status = 'failed'),
                 count(*) FILTER (WHERE {schema.WARMED_SQL}),
                 coalesce(sum({schema.TIME_SAVED_SQL}) FILTER (WHERE second_response_time IS NOT NULL), 0),
-                count(*) FILTER (WHERE second_response_time IS NOT NULL AND response_time IS NOT NULL)
+                count(*) FILTER (WHERE second_response_time IS NOT NULL AND response_time IS NOT NULL),
+                count(*) FILTER (WHERE from_browser_cache)
             FROM tasks WHERE {where}
             """,
             params,
@@ -60,10 +64,11 @@ def job_stats(store: Store, job_id: str, filters: Filters | None = None) -> dict
             timing_params,
         ).fetchone()
         status = _counts(cur, "status", job, filters)
-        cache = _counts(cur, "coalesce(cache_status, 'none')", job, filters)
-    tasks, slow, broken, warmed, saved, second_pages = (int(v or 0) for v in row)
+        cache = _counts(cur, "coalesce(cache_status, 'none')", job, filters, timing=True)
+    tasks, slow, broken, warmed, saved, second_pages, browser_cached = (int(v or 0) for v in row)
     values, mean, timed = timing
     hits, misses = cache.get("HIT", 0), cache.get("MISS", 0) + cache.get("EXPIRED", 0)
+    with_status = sum(n for k, n in cache.items() if k != "none")
     return {
         "job_id": job.job_id,
         "domain": job.domain,
@@ -74,7 +79,8 @@ def job_stats(store: Store, job_id: str, filters: Filters | None = None) -> dict
         "failed": status.get("failed", 0),
         "cache_status": cache,
         "cache_hit_rate": hits / (hits + misses) if hits + misses else None,
-        "dynamic_share": cache.get("DYNAMIC", 0) / tasks if tasks else None,
+        "dynamic_share": cache.get("DYNAMIC", 0) / sum(cache.values()) if with_status else None,
+        "browser_cached": browser_cached,
         "effective_response_time_ms": {
             **{f"p{round(p * 100)}": (None if values is None else values[i]) for i, p in enumerate(PERCENTILES)},
             "mean": mean,
@@ -102,6 +108,7 @@ def _nice_width(span: float, bins: int) -> float:
     return next(m * power for m in (1, 2, 5, 10) if m * power >= raw)
 
 
+@cached
 def response_time_histogram(
     store: Store,
     job_id: str,
@@ -144,6 +151,7 @@ def response_time_histogram(
     return pd.DataFrame(data, columns=["start_ms", "end_ms", "tasks"])
 
 
+@cached
 def percentiles(
     store: Store, job_id: str, filters: Filters | None = None, column: str = "effective_time"
 ) -> dict[str, float | None]:
@@ -159,6 +167,7 @@ def percentiles(
     return {f"p{round(p * 100)}": (None if values is None else values[i]) for i, p in enumerate(PERCENTILES)}
 
 
+@cached
 def first_vs_second(store: Store, job_id: str, filters: Filters | None = None) -> pd.DataFrame:
     """For pages with a real second request: percentiles of the first and of the second request."""
     filters = filters or Filters()
@@ -204,6 +213,7 @@ def _grouped(
     return frame
 
 
+@cached
 def by_section(store: Store, job_id: str, filters: Filters | None = None, top: int = 20) -> pd.DataFrame:
     """Per site section (first path segment), the busiest `top`: tasks, p50/p95/mean, slow, hit rate."""
     return _grouped(store, job_id, filters, "section", "section", top, timing=True)
@@ -212,6 +222,7 @@ def by_section(store: Store, job_id: str, filters: Filters | None = None, top: i
 CONTENT_TYPE_SQL = "coalesce(NULLIF(lower(trim(split_part(content_type, ';', 1))), ''), '(none)')"
 
 
+@cached
 def by_content_type(store: Store, job_id: str, filters: Filters | None = None, top: int = 15) -> pd.DataFrame:
     """Per content type (the media type, without parameters): tasks, p50/p95/mean, slow, hit rate."""
     return _grouped(store, job_id, filters, CONTENT_TYPE_SQL, "content_type", top, timing=True)
@@ -221,6 +232,7 @@ _STEPS = (1, 5, 10, 30, 60, 300, 600, 1800, 3600, 6 * 3600, 86400, 7 * 86400)
 CRAWL_TIME_SQL = "coalesce(completed_at, started_at, created_at)"
 
 
+@cached
 def over_time(store: Store, job_id: str, filters: Filters | None = None, buckets: int = 60) -> pd.DataFrame:
     """Per slice of the crawl's time (when each page was crawled): tasks, p50/p95, hit rate, failed."""
     filters = filters or Filters()
@@ -254,6 +266,7 @@ def over_time(store: Store, job_id: str, filters: Filters | None = None, buckets
 CACHE_BUCKETS = schema.CACHE_STATUSES + ("other", "none")
 
 
+@cached
 def cache_breakdown(store: Store, job_id: str, filters: Filters | None = None) -> pd.DataFrame:
     """Tasks per first-request cache status: HIT, MISS, EXPIRED, DYNAMIC, other, none."""
     filters = filters or Filters()
@@ -266,8 +279,9 @@ def cache_breakdown(store: Store, job_id: str, filters: Filters | None = None) -
             "THEN cache_status ELSE 'other' END",
             job,
             filters,
+            timing=True,
         )
-        others = _counts(cur, "cache_status", job, filters) if counts.get("other") else {}
+        others = _counts(cur, "cache_status", job, filters, timing=True) if counts.get("other") else {}
     total = sum(counts.values())
     data = [(b, counts.get(b, 0), counts.get(b, 0) / total if total else None) for b in CACHE_BUCKETS]
     frame = pd.DataFrame(data, columns=["cache_status", "tasks", "share"])
@@ -277,12 +291,13 @@ def cache_breakdown(store: Store, job_id: str, filters: Filters | None = None) -
     return frame
 
 
+@cached
 def warming_outcome(store: Store, job_id: str, filters: Filters | None = None) -> pd.DataFrame:
     """MISS/EXPIRED first requests: warmed (second HIT), second request not a HIT, or no second request."""
     filters = filters or Filters()
     with store.snapshot() as cur:
         job = store.job(job_id, cur)
-        where, params = _scope(job, filters)
+        where, params = _scope(job, filters, timing=True)
         counts = dict(
             cur.execute(
                 f"""SELECT CASE WHEN {schema.WARMED_SQL} THEN 'warmed'
@@ -296,6 +311,7 @@ def warming_outcome(store: Store, job_id: str, filters: Filters | None = None) -
     return pd.DataFrame([(o, int(counts.get(o, 0))) for o in order], columns=["outcome", "tasks"])
 
 
+@cached
 def pages_to_fix(
     store: Store, job_id: str, filters: Filters | None = None, kind: str = "broken", limit: int = 10
 ) -> pd.DataFrame:

@@ -15,6 +15,11 @@ def series(name: str, **options):
 
 
 k = data.kpis(job.job_key, job.job_id, view.filters)
+if k["browser_cached"]:
+    st.caption(
+        f"{k['browser_cached']:,} entries the browser served from its own cache are left out: they never "
+        "reached the CDN."
+    )
 cols = st.columns(3)
 render.kpi(cols[0], "cache_hit_rate", render.percent(k["cache_hit_rate"]))
 cols[1].metric(

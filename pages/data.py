@@ -1,4 +1,4 @@
-"""Data: import crawl files, and the jobs in the database."""
+"""Data: import crawl files, pull a job from the live API, and the jobs in the database."""
 
 import os
 import tempfile
@@ -9,6 +9,7 @@ import streamlit as st
 from crawldash.errors import CrawldashError
 from crawldash.fetch import TOKEN_ENV, fetch_job
 from crawldash.importers import FORMATS, import_files
+from crawldash.ingest import ImportResult
 from ui import data, render, state
 from ui.page import routed
 
@@ -24,16 +25,39 @@ def configured_token() -> str | None:
     return secret or os.environ.get(TOKEN_ENV)
 
 
+def done(verb: str, results: list[ImportResult]) -> None:
+    """Say what was stored, show its job, and start again with an empty form (after a rerun)."""
+    data.forget()
+    flash = []
+    for result in results:
+        flash.append(
+            (
+                "success",
+                f"{verb} job **{result.job_id}** ({result.domain}): {result.tasks:,} tasks, format {result.format}.",
+            )
+        )
+        flash += [("caption", f"Note: {note}") for note in result.notes]
+    st.session_state["flash"] = flash
+    st.session_state["upload_round"] = st.session_state.get("upload_round", 0) + 1
+    state.request_job(results[0].job_id)
+    st.rerun()
+
+
 st.title("Data")
 store = data.store()
+for kind, message in st.session_state.pop("flash", []):
+    {"success": lambda m: st.success(m, icon="✅"), "caption": st.caption}[kind](message)
 
 st.subheader("Import crawl files")
 st.caption(
     "Formats we read, detected from the content: "
     + "; ".join(f"**{k}**: {v}" for k, v in FORMATS.items())
-    + ". Files uploaded together are one import: all of them or none. A job id that exists is replaced."
+    + ". Files uploaded together are one import: all of them or none (give a Screaming Frog Internal: All "
+    "export and its All Inlinks export together). A job id that exists is replaced."
 )
-uploads = st.file_uploader("Crawl exports", accept_multiple_files=True, key="w_uploads")
+uploads = st.file_uploader(
+    "Crawl exports", accept_multiple_files=True, key=f"w_uploads_{st.session_state.get('upload_round', 0)}"
+)
 if uploads and st.button("Import", type="primary", key="w_import"):
     bar = st.progress(0.0, text="Starting…")
     with tempfile.TemporaryDirectory(prefix="crawldash-upload-") as folder:
@@ -48,18 +72,7 @@ if uploads and st.button("Import", type="primary", key="w_import"):
             bar.empty()
             st.error(f"Nothing was imported. {exc}", icon="🚫")
         else:
-            bar.progress(1.0, text="Done")
-            data.forget()
-            for result in results:
-                st.success(
-                    f"Imported job **{result.job_id}** ({result.domain}): {result.tasks:,} tasks, "
-                    f"format {result.format}.",
-                    icon="✅",
-                )
-                for note in result.notes:
-                    st.caption(f"Note: {note}")
-            state.set_value("job", results[0].job_id)
-            state.write_url()
+            done("Imported", results)
 
 st.subheader("Pull a job from the live API")
 st.caption(
@@ -88,13 +101,9 @@ if pull:
         bar.empty()
         st.error(f"Nothing was stored. {exc}", icon="🚫")
     else:
-        data.forget()
-        st.success(f"Pulled job **{result.job_id}** ({result.domain}): {result.tasks:,} tasks.", icon="✅")
-        for note in result.notes:
-            st.caption(f"Note: {note}")
-        state.set_value("job", result.job_id)
-        state.write_url()
-    del token
+        done("Pulled", [result])
+    finally:
+        del token
 
 st.subheader("Jobs in the database")
 jobs = data.jobs()
@@ -105,8 +114,8 @@ for job in jobs:
         left, right = st.columns([5, 1])
         left.markdown(f"**{job.domain}** · job `{job.job_id}` · {job.task_count:,} tasks · {job.status}")
         left.caption(
-            f"Crawled {render.utc(job.created_at)} · imported {render.utc(job.imported_at)} from "
-            f"{job.source} ({job.source_format})"
+            f"Crawled {render.utc(job.created_at)} · imported {render.utc(job.imported_at, seconds=True)} "
+            f"from {job.source} ({job.source_format})"
         )
         if right.button("Delete", key=f"w_delete_{job.job_id}", icon=":material/delete:"):
             st.session_state["confirm_delete"] = job.job_id
@@ -119,8 +128,8 @@ for job in jobs:
                 st.session_state.pop("confirm_delete", None)
                 if state.current().job_id == job.job_id:
                     remaining = [j.job_id for j in data.jobs()]
-                    state.set_value("job", remaining[0] if remaining else None)
-                    state.write_url()
+                    state.request_job(remaining[0] if remaining else None)
+                st.session_state["flash"] = [("success", f"Deleted job {job.job_id}.")]
                 st.rerun()
             if no.button("Cancel", key=f"w_no_{job.job_id}"):
                 st.session_state.pop("confirm_delete", None)

@@ -16,8 +16,8 @@ render.kpi(row1[2], "broken", render.count(k["broken"]))
 render.kpi(row1[3], "slow_pages", render.count(k["slow_pages"]))
 render.kpi(row1[4], "cache_hit_rate", render.percent(k["cache_hit_rate"]))
 row2 = st.columns(5)
-render.kpi(row2[0], "p50", render.ms(timing["p50"]))
-render.kpi(row2[1], "p95", render.ms(timing["p95"]))
+render.kpi(row2[0], "p50", render.ms_short(timing["p50"]))
+render.kpi(row2[1], "p95", render.ms_short(timing["p95"]))
 render.kpi(row2[2], "warmed", render.count(k["warmed"]))
 render.kpi(row2[3], "time_saved_ms", render.duration(k["time_saved_ms"]))
 row2[4].metric(
@@ -68,7 +68,7 @@ with st.expander("About this job"):
     st.markdown(
         f"- Domain: **{job.domain}**, status **{job.status}**\n"
         f"- Crawl created {render.utc(job.created_at)}, completed {render.utc(job.completed_at)}\n"
-        f"- Imported {render.utc(job.imported_at)} from {job.source} ({job.source_format})"
+        f"- Imported {render.utc(job.imported_at, seconds=True)} from {job.source} ({job.source_format})"
     )
     for note in job.notes:
         st.markdown(f"- Import note: {note}")

@@ -38,7 +38,7 @@ def downloads(filters: Filters, key: str) -> None:
                 column.download_button(
                     label,
                     data=partial(build, export_type, fmt, filters),
-                    file_name=export.filename(job, export_type, fmt),
+                    file_name=export.filename(job, export_type, fmt, filters=filters),
                     mime=export.CONTENT_TYPES[fmt],
                     key=f"{key}_{export_type}_{fmt}",
                     on_click="ignore",

@@ -5,6 +5,7 @@ import math
 import streamlit as st
 
 from crawldash import schema
+from crawldash.errors import UnknownJob
 from ui import data, render, state
 from ui.page import job_in_view
 
@@ -23,15 +24,6 @@ SORT_LABELS = {
 PAGE_SIZES = (25, 50, 100, 200)
 
 job, _ = job_in_view("Tasks")
-
-
-def _set_sort() -> None:
-    descending = st.session_state["w_sort_dir"] == "descending"
-    state.set_value("sort", ("-" if descending else "") + st.session_state["w_sort_field"])
-
-
-def _go(offset: int) -> None:
-    state.set_value("offset", max(offset, 0))
 
 
 def detail(task: dict) -> None:
@@ -75,36 +67,14 @@ def detail(task: dict) -> None:
 
 @st.fragment
 def table() -> None:
+    state.tasks_controls(SORT_LABELS, PAGE_SIZES)
     view = state.current()
-    sort_col, dir_col, size_col = st.columns([3, 2, 2])
-    fields = list(schema.SORT_FIELDS)
-    sort_col.selectbox(
-        "Sort by",
-        fields,
-        index=fields.index(view.sort.field),
-        format_func=SORT_LABELS.get,
-        key="w_sort_field",
-        on_change=_set_sort,
-    )
-    dir_col.radio(
-        "Direction",
-        ("ascending", "descending"),
-        index=int(view.sort.descending),
-        horizontal=True,
-        key="w_sort_dir",
-        on_change=_set_sort,
-        help="Missing values sort last either way.",
-    )
-    sizes = sorted({*PAGE_SIZES, view.limit})
-    size_col.selectbox(
-        "Per page",
-        sizes,
-        index=sizes.index(view.limit),
-        key="w_limit",
-        on_change=lambda: state.set_value("limit", st.session_state["w_limit"]),
-    )
-    view = state.current()
-    page = data.tasks_page(job.job_key, job.job_id, view.filters, str(view.sort), view.limit, view.offset)
+    try:
+        page = data.tasks_page(job.job_key, job.job_id, view.filters, str(view.sort), view.limit, view.offset)
+    except UnknownJob:
+        st.warning("This job was deleted meanwhile (in another tab?). Pick another job in the sidebar.", icon="⚠️")
+        st.button("Reload", on_click=st.rerun)
+        return
     for note in page.notes:
         st.warning(note, icon="⚠️")
     if page.total == 0:
@@ -113,7 +83,7 @@ def table() -> None:
         return
     if not page.tasks:
         render.empty_state(f"Offset {view.offset:,} is past the last of {page.total:,} tasks.")
-        st.button("Back to the first page", on_click=_go, args=(0,))
+        st.button("Back to the first page", on_click=state.go_to, args=(0,))
         state.write_url(view)
         return
     first, last = view.offset + 1, view.offset + len(page.tasks)
@@ -131,16 +101,21 @@ def table() -> None:
         placeholder="—",
         height=min(len(frame), 20) * 35 + 38,
     )
+    st.caption("Sort the whole job with “Sort by” above; a click on a column header sorts only this page.")
     pages = max(math.ceil(page.total / view.limit), 1)
     current = view.offset // view.limit + 1
     cols = st.columns([1, 1, 2, 1, 1])
-    cols[0].button("« First", on_click=_go, args=(0,), disabled=not page.has_prev, key="w_first")
+    cols[0].button("« First", on_click=state.go_to, args=(0,), disabled=not page.has_prev, key="w_first")
     cols[1].button(
-        "‹ Previous", on_click=_go, args=(view.offset - view.limit,), disabled=not page.has_prev, key="w_prev"
+        "‹ Previous", on_click=state.go_to, args=(view.offset - view.limit,), disabled=not page.has_prev, key="w_prev"
     )
     cols[2].markdown(f"Page {current:,} of {pages:,}")
-    cols[3].button("Next ›", on_click=_go, args=(view.offset + view.limit,), disabled=not page.has_next, key="w_next")
-    cols[4].button("Last »", on_click=_go, args=((pages - 1) * view.limit,), disabled=not page.has_next, key="w_last")
+    cols[3].button(
+        "Next ›", on_click=state.go_to, args=(view.offset + view.limit,), disabled=not page.has_next, key="w_next"
+    )
+    cols[4].button(
+        "Last »", on_click=state.go_to, args=((pages - 1) * view.limit,), disabled=not page.has_next, key="w_last"
+    )
     state.write_url(view)
     rows = picked.selection.rows if picked is not None else []
     if rows:

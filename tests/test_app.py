@@ -100,8 +100,8 @@ def test_overview_kpis_equal_crawldash_stats(app):
     assert shown["Failed (broken)"] == f"{k['broken']:,}"
     assert shown["Slow pages"] == f"{k['slow_pages']:,}"
     assert shown["Cache hit rate"] == f"{k['cache_hit_rate']:.1%}"
-    assert shown["Median response"] == render.ms(k["effective_response_time_ms"]["p50"])
-    assert shown["p95 response"] == render.ms(k["effective_response_time_ms"]["p95"])
+    assert shown["Median response"] == render.ms_short(k["effective_response_time_ms"]["p50"])
+    assert shown["p95 response"] == render.ms_short(k["effective_response_time_ms"]["p95"])
     assert shown["Pages warmed"] == f"{k['warmed']:,}"
     assert shown["Time saved"] == render.duration(k["time_saved_ms"])
     helps = {m.label: m.help for m in app.metric}

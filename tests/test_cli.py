@@ -49,7 +49,7 @@ def test_tasks_prints_the_seed_fields_and_pagination(db):
     assert done.returncode == 0, done.stderr
     body = json.loads(done.stdout)
     assert body["pagination"] == {"limit": 3, "offset": 0, "total": 180, "has_next": True, "has_prev": False}
-    assert [list(t) for t in body["tasks"]] == [list(schema.TASK_FIELDS)] * 3
+    assert [list(t) for t in body["tasks"]] == [[*schema.TASK_FIELDS, "http_code"]] * 3
     times = [t["response_time"] for t in body["tasks"]]
     assert times == sorted(times, reverse=True) and all(t["status"] == "failed" for t in body["tasks"])
 
@@ -75,6 +75,9 @@ def test_limit_out_of_range_is_clamped_and_said(db):
         (("import", "missing-file.json"), "FILE 'missing-file.json' is not valid: expected a file that exists"),
         (("frobnicate",), "invalid choice: 'frobnicate'"),
         (("tasks",), "the following arguments are required: JOB_ID"),
+        (("export", SAMPLE_JOB, "-o", "report.parquet"), "-o 'report.parquet' is not valid: expected a .csv, .json"),
+        (("export", SAMPLE_JOB, "-o", "/no/such/folder/x.csv"), "a file in a folder that exists"),
+        (("import", str(SAMPLE), "--job-id", "bad id/x"), "job id 'bad id/x' is not valid"),
     ],
 )
 def test_bad_arguments_exit_2_with_one_line(db, args, message):
@@ -152,3 +155,16 @@ def test_a_database_in_use_by_another_process_gives_a_clear_message(db, tmp_path
     finally:
         holder.kill()
         holder.wait()
+
+
+def test_reading_commands_never_create_a_database(tmp_path):
+    missing = tmp_path / "typo" / "x.duckdb"
+    for args in (("jobs",), ("tasks", SAMPLE_JOB), ("stats", SAMPLE_JOB), ("export", SAMPLE_JOB)):
+        done = run(*args, db=missing)
+        assert done.returncode == 2 and b"expected an existing database" in done.stderr
+    assert not missing.parent.exists()
+
+
+def test_sample_refuses_a_folder_that_does_not_exist(tmp_path):
+    done = run("sample", "-o", str(tmp_path / "none" / "s.json"))
+    assert done.returncode == 2 and done.stderr.count(b"\n") == 1 and b"a file in a folder that exists" in done.stderr

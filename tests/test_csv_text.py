@@ -75,16 +75,16 @@ VARIANTS: dict[str, Callable[[Path], bytes]] = {
 
 
 def import_as(store: Store, path: Path, job_id: str) -> dict:
-    result = import_files(store, [path], job_id=job_id)[0]
+    result = import_files(store, [path], job_id=job_id.replace(" ", "-"))[0]
     notes = tuple(note.replace(path.name, "FILE") for note in result.notes)
-    return {"tasks": result.tasks, "format": result.format, "notes": notes, "rows": tasks_by_id(store, job_id)}
+    return {"tasks": result.tasks, "format": result.format, "notes": notes, "rows": tasks_by_id(store, job_id.replace(" ", "-"))}
 
 
 @pytest.fixture(scope="module")
 def originals(realdata) -> tuple[Store, dict[str, dict]]:
     """The real Screaming Frog files imported as they are, once for the module."""
     store = Store(":memory:")
-    done = {name: import_as(store, realdata / name, f"original {name}") for name in (SUBDOMAINS, LAYOUT_2023)}
+    done = {name: import_as(store, realdata / name, f"original-{name}") for name in (SUBDOMAINS, LAYOUT_2023)}
     yield store, done
     store.close()
 

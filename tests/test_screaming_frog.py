@@ -50,7 +50,7 @@ def expected_task(row: dict[str, str]) -> dict:
     status_text = row.get("status", "").strip()
     seconds = row.get("response time", "").strip().replace(",", ".")
     if code == 0 and status_text.lower() == "blocked by robots.txt":
-        status, error = "skipped", None
+        status, error = "skipped", status_text  # why it was skipped
     elif code == 0 or code >= 400:
         status, error = "failed", status_text or "no response"
     else:
@@ -130,7 +130,7 @@ def test_blocked_by_robots_rows_are_skipped_without_a_response_time(realdata, st
     assert counts(store, result.job_id, expression) == {
         ("completed", 200, 200, False, None): 2872,
         ("completed", 308, 308, False, None): 718,
-        ("skipped", None, None, True, None): 582,
+        ("skipped", None, None, True, "Blocked by robots.txt"): 582,
         ("failed", 404, 404, False, "Not Found"): 3,
     }
     assert "582 URLs blocked by robots.txt were stored as skipped tasks" in result.notes
@@ -285,8 +285,8 @@ def test_all_inlinks_alone_is_refused_with_what_to_do(realdata, tmp_path, capsys
     assert (code, out) == (1, [])
     assert err == [
         f"crawldash: error: {INLINKS}: is a Screaming Frog All Inlinks export: it lists links, not crawled pages. "
-        "Import it together with the Internal: All export of the same crawl, as one job: "
-        "python -m crawldash import internal_all.csv all_inlinks.csv"
+        "Import it together with the Internal: All export of the same crawl (both files in one import), "
+        "which makes one job"
     ]
     assert job_state(store) == before
     store.close()
@@ -384,7 +384,7 @@ def test_status_rules_for_no_response_and_errors(tmp_path, store):
         tuple(t.values())[1:] for t in sorted(tasks_by_id(store, result.job_id, fields).values(), key=lambda t: t["id"])
     ] == [
         ("completed", 200, 200, 250, None),
-        ("skipped", None, None, None, None),
+        ("skipped", None, None, None, "Blocked by Robots.txt"),
         ("failed", None, None, None, "Connection Timeout"),
         ("failed", None, None, None, "no response"),
         ("failed", 410, 410, 31, "Gone"),

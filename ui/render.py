@@ -34,10 +34,21 @@ def duration(milliseconds: int | None) -> str:
     return f"{seconds:,.1f} s"
 
 
-def utc(value) -> str:
-    """A timestamp as shown everywhere: 2026-11-02 01:10:00 UTC (never the server's or browser's zone)."""
+def utc(value, *, seconds: bool = False) -> str:
+    """A timestamp as shown everywhere: 2026-11-02 01:10:00 UTC (never the server's or browser's zone).
+
+    `seconds` drops a fraction (for times of our own, such as when a job was imported)."""
+    if value is not None and seconds:
+        value = value.replace(microsecond=0)
     text = iso(value)
     return MISSING if text is None else text.replace("T", " ").replace("Z", " UTC")
+
+
+def ms_short(value) -> str:
+    """A response time short enough for a KPI card: 115 ms, 1.29 s."""
+    if value is None or value != value:
+        return MISSING
+    return f"{value:,.0f} ms" if value < 1000 else f"{value / 1000:,.2f} s"
 
 
 def kpi(column, key: str, value: str) -> None:

@@ -1,10 +1,11 @@
 """One view for every page: the job, the filters, the sort and the page position, kept in the URL.
 
-The view lives in `st.session_state["view"]` and in the URL with the seed's parameter names
-(`status`, `cache`, `path`, `sort`, `limit`) plus `job`, `status_code` and `offset`, so a copied
-link opens the same view for a colleague. A URL we did not write (a first load, a pasted link) is
-read with crawldash's own validation: an invalid value is dropped with a visible note, never an
-exception. Widgets are created from the view and write back to it through their callbacks.
+The view is the widgets' own values in `st.session_state` (the page position, which has no widget,
+sits beside them), and it is also in the URL with the seed's parameter names (`status`, `cache`,
+`path`, `sort`, `limit`) plus `job`, `status_code` and `offset`, so a copied link opens the same
+view for a colleague. A URL we did not write (a first load, a pasted link) is read with crawldash's
+own validation: an invalid value is dropped with a visible note, never an exception. A page switch
+from the navigation, which arrives with no query at all, keeps the view.
 """
 
 from __future__ import annotations
@@ -20,8 +21,31 @@ from crawldash.store import Job
 
 FILTER_PARAMS = ("status", "cache", "path", "status_code")
 URL_PARAMS = ("job", *FILTER_PARAMS, "sort", "limit", "offset")
-DEFAULTS = {"sort": schema.DEFAULT_SORT, "limit": schema.DEFAULT_LIMIT, "offset": 0}
-WIDGET_PREFIX = "w_"
+ANY = "any"
+#: Session-state keys of the view: the widgets' keys, and the offset.
+KEYS = {
+    "job": "w_job",
+    "status": "w_status",
+    "cache": "w_cache",
+    "path": "w_path",
+    "status_code": "w_status_code",
+    "sort_field": "w_sort_field",
+    "sort_dir": "w_sort_dir",
+    "limit": "w_limit",
+    "offset": "v_offset",
+}
+DEFAULT_SORT = Sort.parse(schema.DEFAULT_SORT)
+DEFAULTS = {
+    "job": None,
+    "status": ANY,
+    "cache": ANY,
+    "path": "",
+    "status_code": "",
+    "sort_field": DEFAULT_SORT.field,
+    "sort_dir": "descending" if DEFAULT_SORT.descending else "ascending",
+    "limit": schema.DEFAULT_LIMIT,
+    "offset": 0,
+}
 
 
 @dataclass(frozen=True)
@@ -38,72 +62,130 @@ class View:
         """The URL's query: the job always, the rest when not the default."""
         out = {"job": self.job_id} if self.job_id else {}
         out.update(self.filters.params())
-        if str(self.sort) != DEFAULTS["sort"]:
+        if self.sort != DEFAULT_SORT:
             out["sort"] = str(self.sort)
-        if self.limit != DEFAULTS["limit"]:
+        if self.limit != schema.DEFAULT_LIMIT:
             out["limit"] = str(self.limit)
         if self.offset:
             out["offset"] = str(self.offset)
         return out
 
 
-def _state() -> dict:
-    return st.session_state.setdefault("view", {"job": None, **dict.fromkeys(FILTER_PARAMS), **DEFAULTS})
+def _get(name: str):
+    return st.session_state.get(KEYS[name], DEFAULTS[name])
+
+
+def _set(name: str, value) -> None:
+    st.session_state[KEYS[name]] = value
 
 
 def current() -> View:
-    s = _state()
-    return View(s["job"], Filters(**{k: s[k] for k in FILTER_PARAMS}), Sort.parse(s["sort"]), s["limit"], s["offset"])
+    """The view the widgets hold (an HTTP code that is not one is left out, with a note)."""
+    code = str(_get("status_code") or "").strip()
+    try:
+        filters = Filters.from_params(
+            {
+                "status": None if _get("status") == ANY else _get("status"),
+                "cache": None if _get("cache") == ANY else _get("cache"),
+                "path": _get("path"),
+                "status_code": code or None,
+            }
+        )
+    except InvalidParameter:
+        filters = Filters.from_params(
+            {
+                "status": None if _get("status") == ANY else _get("status"),
+                "cache": None if _get("cache") == ANY else _get("cache"),
+                "path": _get("path"),
+            }
+        )
+    sort = Sort(_get("sort_field"), _get("sort_dir") == "descending")
+    return View(_get("job"), filters, sort, int(_get("limit")), int(_get("offset")))
 
 
-def set_value(name: str, value) -> None:
-    """Change one part of the view; a filter or job change goes back to the first page."""
-    s = _state()
-    s[name] = value
-    if name in ("job", *FILTER_PARAMS, "limit", "sort"):
-        s["offset"] = 0
+def code_problem() -> str | None:
+    """Why the HTTP code typed in the sidebar is not used, if it is not."""
+    code = str(_get("status_code") or "").strip()
+    if not code:
+        return None
+    try:
+        Filters.from_params({"status_code": code})
+    except InvalidParameter as exc:
+        return f"{exc}: not applied"
+    return None
 
 
-def _forget_widgets() -> None:
-    for key in [k for k in st.session_state if str(k).startswith(WIDGET_PREFIX)]:
-        del st.session_state[key]
+def go_to(offset: int) -> None:
+    _set("offset", max(offset, 0))
+
+
+def first_page() -> None:
+    """A callback for every widget that changes what matches or how it is ordered."""
+    _set("offset", 0)
+    st.session_state["url_notes"] = []
+
+
+def choose_job(job_id: str | None) -> None:
+    """Show another job from its first page (before the job widget exists in this run)."""
+    _set("job", job_id)
+    _set("offset", 0)
+
+
+def request_job(job_id: str | None) -> None:
+    """Show another job from the next run on (after an import or a delete, once widgets exist)."""
+    st.session_state["_pending_job"] = job_id
+
+
+def clear_filters() -> None:
+    for name in FILTER_PARAMS:
+        _set(name, DEFAULTS[name])
+    first_page()
 
 
 def read_url(jobs: list[Job]) -> None:
-    """Take the view from a URL we did not write ourselves; note each value that is dropped."""
+    """Take the view from a URL we did not write ourselves; note each value that is dropped.
+
+    Runs before any widget of the run exists, so it may set their values.
+    """
     params = st.query_params.to_dict()
-    if params == st.session_state.get("_url"):
+    ids = [j.job_id for j in jobs]
+    if "_pending_job" in st.session_state:
+        choose_job(st.session_state.pop("_pending_job"))
+    if params == st.session_state.get("_url") or (not params and "_url" in st.session_state):
+        if _get("job") not in ids:  # deleted meanwhile, or no job yet
+            choose_job(ids[0] if ids else None)
         return
     notes: list[str] = []
-    s = _state()
-    ids = [j.job_id for j in jobs]
     wanted = params.get("job")
     if wanted and wanted not in ids:
         notes.append(f"job {wanted!r} is not in the database: showing the newest job instead")
-    s["job"] = wanted if wanted in ids else (ids[0] if ids else None)
+    choose_job(wanted if wanted in ids else (ids[0] if ids else None))
     for name in FILTER_PARAMS:
         try:
-            s[name] = getattr(Filters.from_params({name: params.get(name)}), name)
+            value = getattr(Filters.from_params({name: params.get(name)}), name)
         except InvalidParameter as exc:
-            s[name] = None
+            value = None
             notes.append(f"{exc}: ignored")
+        _set(name, DEFAULTS[name] if value is None else (str(value) if name == "status_code" else value))
     try:
-        s["sort"] = str(Sort.parse(params.get("sort")))
+        sort = Sort.parse(params.get("sort"))
     except InvalidParameter as exc:
-        s["sort"] = DEFAULTS["sort"]
-        notes.append(f"{exc}: sorted by {DEFAULTS['sort']} instead")
+        sort = DEFAULT_SORT
+        notes.append(f"{exc}: sorted by {schema.DEFAULT_SORT} instead")
+    _set("sort_field", sort.field)
+    _set("sort_dir", "descending" if sort.descending else "ascending")
     for name, clamp in (("limit", clamp_limit), ("offset", clamp_offset)):
         try:
-            s[name], note = clamp(params.get(name))
+            value, note = clamp(params.get(name))
         except InvalidParameter as exc:
-            s[name], note = DEFAULTS[name], f"{exc}: using {DEFAULTS[name]}"
+            value, note = DEFAULTS[name], f"{exc}: using {DEFAULTS[name]}"
+        _set(name, value)
         if note:
             notes.append(note)
     unknown = sorted(set(params) - set(URL_PARAMS))
     if unknown:
         notes.append("unknown URL parameters ignored: " + ", ".join(unknown))
     st.session_state["url_notes"] = notes
-    _forget_widgets()
 
 
 def write_url(view: View | None = None) -> None:
@@ -118,19 +200,7 @@ def notes() -> list[str]:
     return st.session_state.get("url_notes", [])
 
 
-def clear_notes() -> None:
-    st.session_state["url_notes"] = []
-
-
 # --- widgets ----------------------------------------------------------------------------------------------
-
-
-def _callback(name: str, key: str, convert=lambda v: v):
-    def changed() -> None:
-        set_value(name, convert(st.session_state[key]))
-        clear_notes()
-
-    return changed
 
 
 def _job_label(job: Job) -> str:
@@ -138,67 +208,80 @@ def _job_label(job: Job) -> str:
     return f"{job.domain} · {when} · {job.task_count:,} tasks"
 
 
+def _ensure(*names: str) -> None:
+    """Give widgets their view value before they are created (they are created from it)."""
+    for name in names:
+        st.session_state.setdefault(KEYS[name], DEFAULTS[name])
+
+
 def sidebar(jobs: list[Job]) -> View:
     """The shared filter widgets in the sidebar; returns the view they make."""
-    view = current()
+    _ensure("status", "cache", "path", "status_code", "offset")
     with st.sidebar:
         if jobs:
             by_id = {j.job_id: j for j in jobs}
-            ids = list(by_id)
             st.selectbox(
                 "Job",
-                ids,
-                index=ids.index(view.job_id) if view.job_id in by_id else 0,
+                list(by_id),
                 format_func=lambda i: _job_label(by_id[i]),
-                key="w_job",
-                on_change=_callback("job", "w_job"),
+                key=KEYS["job"],
+                on_change=first_page,
                 help="The crawl to explore: domain, crawl date and task count.",
             )
-        statuses = ("any", *schema.STATUSES)
-        st.selectbox(
-            "Status",
-            statuses,
-            index=statuses.index(view.filters.status or "any"),
-            key="w_status",
-            on_change=_callback("status", "w_status", lambda v: None if v == "any" else v),
-        )
-        caches = ("any", "hit", "miss")
+        st.selectbox("Status", (ANY, *schema.STATUSES), key=KEYS["status"], on_change=first_page)
         st.radio(
             "Cache",
-            caches,
-            index=caches.index(view.filters.cache or "any"),
-            key="w_cache",
+            (ANY, "hit", "miss"),
+            key=KEYS["cache"],
             horizontal=True,
-            on_change=_callback("cache", "w_cache", lambda v: None if v == "any" else v),
+            on_change=first_page,
             help="hit = HIT or DYNAMIC; miss = MISS or EXPIRED (the original product's groups).",
         )
         st.text_input(
             "Path contains",
-            value=view.filters.path or "",
-            key="w_path",
-            on_change=_callback("path", "w_path", lambda v: v.strip() or None),
+            key=KEYS["path"],
+            on_change=first_page,
             help="Case-insensitive, literal: _ % and \\ match only themselves.",
         )
-        st.number_input(
+        st.text_input(
             "HTTP code",
-            min_value=100,
-            max_value=599,
-            value=view.filters.status_code,
-            step=1,
-            key="w_status_code",
-            on_change=_callback("status_code", "w_status_code", lambda v: None if v is None else int(v)),
+            key=KEYS["status_code"],
+            on_change=first_page,
+            placeholder="e.g. 404",
             help='The task\'s HTTP code, or the one its error names ("Not Found" is 404).',
         )
         view = current()
+        problem = code_problem()
+        if problem:
+            st.warning(problem, icon="⚠️")
         st.caption(f"Showing {view.filters.describe()}.")
-        if view.filters != Filters():
-            st.button("Clear filters", on_click=_clear_filters)
+        if view.filters != Filters() or problem:
+            st.button("Clear filters", on_click=clear_filters)
         for note in notes():
             st.warning(note, icon="⚠️")
-    return current()
+    return view
 
 
-def _clear_filters() -> None:
-    for name in FILTER_PARAMS:
-        set_value(name, None)
-    _forget_widgets()
+def tasks_controls(sort_labels: dict[str, str], page_sizes: tuple[int, ...]) -> None:
+    """The Tasks page's sort and page-size widgets (their values outlive a visit to another page)."""
+    _ensure("sort_field", "sort_dir", "limit")
+    sizes = sorted({*page_sizes, int(_get("limit"))})
+    left, middle, right = st.columns([3, 2, 2])
+    left.selectbox(
+        "Sort by",
+        schema.SORT_FIELDS,
+        format_func=sort_labels.get,
+        key=KEYS["sort_field"],
+        on_change=first_page,
+        persist_state="session",
+    )
+    middle.radio(
+        "Direction",
+        ("ascending", "descending"),
+        horizontal=True,
+        key=KEYS["sort_dir"],
+        on_change=first_page,
+        persist_state="session",
+        help="Missing values sort last either way.",
+    )
+    right.selectbox("Per page", sizes, key=KEYS["limit"], on_change=first_page, persist_state="session")

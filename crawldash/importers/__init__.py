@@ -16,17 +16,19 @@ from pathlib import Path
 
 import duckdb
 
+from crawldash import summary
 from crawldash.errors import BadData, CrawldashError, InvalidParameter
 from crawldash.importers import adapt_json, columns, har, screaming_frog
 from crawldash.importers.csvtext import head_text, sniff_header
 from crawldash.importers.records import StagingWriter
 from crawldash.ingest import ImportResult, JobMeta, Progress, StagedFile, Staging, store_staging
+from crawldash.schema import check_job_id
 from crawldash.store import Store
 
 #: Every format we read, as `--format` names it, with what it is.
 FORMATS = {
     "adapt": "the original API's JSON (export response, its data object, the web app's download, List Tasks pages)",
-    "columns": "our own columns (SPEC's field names or our export labels) as CSV, Parquet or JSON Lines",
+    "columns": "our own columns (the task record's field names, or our export labels) as CSV, Parquet or JSON Lines",
     "screaming-frog": "Screaming Frog SEO Spider CSV exports (Internal: All, Response Codes), "
     "optionally with the crawl's All Inlinks export as a second file",
     "har": "HAR 1.2 browser or proxy captures (one task per entry)",
@@ -123,6 +125,8 @@ def import_files(
     """Import files as one transaction; each job they hold replaces a stored job of the same id."""
     if fmt not in FORMAT_CHOICES:
         raise InvalidParameter("--format", fmt, " or ".join(FORMAT_CHOICES))
+    if job_id is not None:
+        job_id = check_job_id(job_id)
     files = [Path(p) for p in paths]
     if not files:
         raise InvalidParameter("FILE", "", "at least one file to import")
@@ -145,13 +149,22 @@ def import_files(
                 step(0.0, "reading")
                 _stage(staging, path, kind, step, inlinks)
             with store.transaction(cur):
-                return store_staging(staging, job_id, lambda f, m: report(0.8 + 0.2 * f, m))
+                results = store_staging(staging, job_id, lambda f, m: report(0.8 + 0.2 * f, m))
     except CrawldashError:
         raise
     except duckdb.Error as exc:
         raise BadData(", ".join(shown), f"could not be imported: {str(exc).splitlines()[0]}") from None
     except (UnicodeDecodeError, OSError) as exc:
         raise BadData(", ".join(shown), f"could not be read: {exc}") from None
+    _summarise(store, results, report)
+    return results
+
+
+def _summarise(store: Store, results: list[ImportResult], report: Progress) -> None:
+    """The imported jobs' unfiltered KPIs and series, computed once now so every page opens fast."""
+    for result in results:
+        report(1.0, f"summarising job {result.job_id}")
+        summary.refresh(store, result.job_id)
 
 
 def import_records(
@@ -178,7 +191,9 @@ def import_records(
         if meta is not None:
             staging.meta(job_id, meta)
         with store.transaction(cur):
-            return store_staging(staging, job_id)[0]
+            result = store_staging(staging, job_id)[0]
+    summary.refresh(store, result.job_id)
+    return result
 
 
 Plan = tuple[Path, Detected, list[Path]]
@@ -198,8 +213,8 @@ def _pair_inlinks(detected: list[tuple[Path, Detected]]) -> list[Plan]:
         raise BadData(
             ", ".join(p.name for p in links),
             "is an All Inlinks export, and the command has several Screaming Frog page exports "
-            f"({', '.join(plan[0].name for plan in pages)}): import each Internal: All file with its own "
-            "All Inlinks file in a command of its own",
+            f"({', '.join(plan[0].name for plan in pages)}): import each Internal: All file together with "
+            "its own All Inlinks file, one pair at a time",
         )
     pages[0][2].extend(links)
     return plans

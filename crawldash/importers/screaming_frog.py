@@ -99,8 +99,7 @@ def inlinks_alone(name: str) -> BadData:
     return BadData(
         name,
         "is a Screaming Frog All Inlinks export: it lists links, not crawled pages. Import it together "
-        "with the Internal: All export of the same crawl, as one job: "
-        "python -m crawldash import internal_all.csv all_inlinks.csv",
+        "with the Internal: All export of the same crawl (both files in one import), which makes one job",
     )
 
 
@@ -163,7 +162,8 @@ def stage(staging: Staging, path: Path, default_job_id: str, inlinks: Sequence[P
             {_CODE}::BIGINT AS status_code,
             {_MS} AS response_time,
             trim(r.content_type) AS content_type,
-            CASE WHEN {failed} AND NOT {blocked} THEN coalesce(
+            CASE WHEN {blocked} THEN NULLIF(trim(r.status_text), '')
+                WHEN {failed} THEN coalesce(
                 NULLIF(trim(r.status_text), ''),
                 CASE WHEN {_CODE} > 0 THEN 'HTTP ' || {_CODE} ELSE 'no response' END) END AS error,
             trim(r.crawl_timestamp) AS completed_at,

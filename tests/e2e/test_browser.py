@@ -305,3 +305,44 @@ def test_the_live_api_form_pulls_a_job_and_never_shows_the_token(page, tmp_path)
     finally:
         server.stop()
         api.close()
+
+
+def test_moving_between_pages_keeps_the_job_and_the_filters(page, server, facts):
+    page.goto(f"{server.url}/?job={SECOND_JOB}")
+    page.get_by_role("textbox", name="Path contains").fill("blog")
+    page.get_by_role("textbox", name="Path contains").press("Enter")
+    page.wait_for_url(re.compile(r"path=blog"))
+    page.get_by_test_id("stSidebarNav").get_by_text("Overview", exact=True).click()
+    page.wait_for_url(re.compile(r"/overview\?"))
+    assert f"job={SECOND_JOB}" in page.url and "path=blog" in page.url
+    expect(page.get_by_text("path contains 'blog'", exact=False).first).to_be_visible()
+    page.get_by_test_id("stSidebarNav").get_by_text("Tasks", exact=True).click()
+    page.wait_for_url(re.compile(rf"job={SECOND_JOB}"))
+    expect(page.get_by_role("textbox", name="Path contains")).to_have_value("blog")
+
+
+def test_clear_filters_resets_every_widget_and_they_stay_cleared(page, server):
+    page.goto(f"{server.url}/?job={SAMPLE_JOB}&status=failed&cache=miss&path=blog&status_code=404")
+    expect(page.get_by_role("button", name="Clear filters")).to_be_visible()
+    page.get_by_role("button", name="Clear filters").click()
+    shows(page, "1–50 of 6,000 tasks")
+    selected(page, "Status").to_have_value("any")
+    expect(widget(page, "stRadio", "Cache").get_by_role("radio", name="any")).to_be_checked()
+    expect(page.get_by_role("textbox", name="Path contains")).to_have_value("")
+    expect(page.get_by_role("textbox", name="HTTP code")).to_have_value("")
+    choose(page, "Sort by", "Path")  # another change must not bring the old filters back
+    shows(page, "1–50 of 6,000 tasks")
+    assert "status=" not in page.url and "path=" not in page.url
+
+
+def test_the_http_code_can_be_cleared_and_a_wrong_one_is_said(page, server, facts):
+    page.goto(f"{server.url}/?job={SAMPLE_JOB}&status_code=404")
+    box = page.get_by_role("textbox", name="HTTP code")
+    expect(box).to_have_value("404")
+    box.fill("")
+    box.press("Enter")
+    shows(page, "1–50 of 6,000 tasks")
+    box.fill("99999")
+    box.press("Enter")
+    expect(page.get_by_text("status_code 99999 is not valid", exact=False)).to_be_visible()
+    shows(page, "1–50 of 6,000 tasks")
