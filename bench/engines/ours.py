@@ -1,5 +1,7 @@
 """Ours: crawldash's own library on a DuckDB file, imported once with `crawldash.importers.import_files`
-and cached under bench/out/db/ (rebuilt when a module that shapes the stored data changes)."""
+and cached under bench/out/db/, keyed by a hash of every crawldash module: what an import stores may
+depend on any of them (an import may precompute what the queries or the stats read), so any change
+to crawldash re-imports."""
 
 from __future__ import annotations
 
@@ -20,17 +22,12 @@ from crawldash.query import Filters, Sort, list_tasks
 from crawldash.store import Store
 
 PACKAGE = Path(crawldash.__file__).resolve().parent
-#: Modules that only read the store: a change to them keeps the cached database. Any other module
-#: of crawldash (the store, ingest, ranks, schema, importers, and any new one) is part of the key.
-READ_ONLY_MODULES = {"query.py", "stats.py", "export.py", "cli.py", "charts.py", "__main__.py"}
 
 
 def store_key() -> str:
-    """A hash of the crawldash sources that decide what an import stores."""
+    """A hash of the crawldash sources (what an import stores)."""
     digest = hashlib.sha1()
     for path in sorted(PACKAGE.rglob("*.py")):
-        if path.parent == PACKAGE and path.name in READ_ONLY_MODULES:
-            continue
         digest.update(str(path.relative_to(PACKAGE)).encode())
         digest.update(path.read_bytes())
     return digest.hexdigest()[:10]
