@@ -28,7 +28,7 @@ from typing import BinaryIO
 
 from crawldash import schema
 from crawldash.errors import InvalidParameter
-from crawldash.query import Filters, Sort, host_shown_sql
+from crawldash.query import Filters, Selection, Sort, host_shown_sql, select
 from crawldash.store import Job, Store, arrow_table
 from crawldash.timefmt import iso, iso_sql
 
@@ -86,9 +86,9 @@ def filename(job: Job, export_type: str, fmt: str, when: datetime | None = None,
     return f"{domain}-{export_type}{filtered}-{stamp}.{fmt}"
 
 
-def _scope(job: Job, export_type: str, filters: Filters) -> tuple[str, list]:
-    where, params = filters.where()
-    return f"job_key = ? AND {schema.EXPORT_WHERE[export_type]}{where}", [job.job_key, *params]
+def _condition(export_type: str) -> tuple[str, list]:
+    """The SQL an export type adds to the filters (none for all tasks)."""
+    return ("", []) if export_type == "job" else (schema.EXPORT_WHERE[export_type], [])
 
 
 def _sql_char(c: str) -> str:
@@ -119,8 +119,7 @@ def _quote_ident(label: str) -> str:
 @dataclass
 class _Plan:
     job: Job
-    where: str
-    params: list
+    selection: Selection | None  # None: only counted (export_info)
     matched: int
     columns: tuple[tuple[str, str], ...]
 
@@ -128,19 +127,25 @@ class _Plan:
     def exported(self) -> int:
         return min(self.matched, schema.EXPORT_CAP)
 
-    def rows_sql(self, select: str) -> tuple[str, list]:
-        return (
-            f"SELECT {select} FROM tasks WHERE {self.where} ORDER BY {EXPORT_ORDER.key_sql()} "
-            f"LIMIT {schema.EXPORT_CAP}",
-            self.params,
-        )
+    def rows_sql(self, columns: str) -> tuple[str, list]:
+        """The exported rows, newest first: the first EXPORT_CAP matches, found by their order keys."""
+        if self.selection is None or self.selection.empty:
+            return f"SELECT {columns} FROM tasks WHERE FALSE", []
+        where = self.selection.where
+        return f"SELECT {columns} FROM tasks WHERE {where} ORDER BY {EXPORT_ORDER.key_sql()}", self.selection.params
 
 
-def _plan(cur, store: Store, job_id: str, export_type: str, filters: Filters) -> _Plan:
+def _plan(cur, store: Store, job_id: str, export_type: str, filters: Filters, *, rows: bool = True) -> _Plan:
     job = store.job(job_id, cur)
-    where, params = _scope(job, export_type, filters)
-    matched = cur.execute(f"SELECT count(*) FROM tasks WHERE {where}", params).fetchone()[0]
-    return _Plan(job, where, params, int(matched), schema.export_columns(export_type, job.has_analytics))
+    columns = schema.export_columns(export_type, job.has_analytics)
+    condition = _condition(export_type)
+    if rows:
+        chosen = select(cur, job, filters, EXPORT_ORDER, schema.EXPORT_CAP, 0, condition)
+        return _Plan(job, chosen, chosen.total, columns)
+    where, params = filters.where()
+    extra = f" AND {condition[0]}" if condition[0] else ""
+    matched = cur.execute(f"SELECT count(*) FROM tasks WHERE job_key = ?{where}{extra}", [job.job_key, *params])
+    return _Plan(job, None, int(matched.fetchall()[0][0]), columns)
 
 
 def export_info(
@@ -151,7 +156,7 @@ def export_info(
     check_format(fmt)
     filters = filters or Filters()
     with store.snapshot() as cur:
-        return _info(_plan(cur, store, job_id, export_type, filters), export_type, fmt, filters)
+        return _info(_plan(cur, store, job_id, export_type, filters, rows=False), export_type, fmt, filters)
 
 
 def _info(plan: _Plan, export_type: str, fmt: str, filters: Filters) -> ExportInfo:
@@ -246,6 +251,8 @@ def _write_json(cur, plan: _Plan, info: ExportInfo, out: BinaryIO) -> None:
 
 
 def _write_xlsx(cur, plan: _Plan, info: ExportInfo, out: BinaryIO) -> None:
+    import pyarrow as pa
+    import pyarrow.compute as pc
     import xlsxwriter
 
     select = ", ".join(name for name, _ in plan.columns)
@@ -259,24 +266,24 @@ def _write_xlsx(cur, plan: _Plan, info: ExportInfo, out: BinaryIO) -> None:
         bold = book.add_format({"bold": True})
         stamp = book.add_format({"num_format": "yyyy-mm-dd hh:mm:ss"})
         sheet = book.add_worksheet(info.export_type)
+        columns = []
         for col, (name, label) in enumerate(plan.columns):
             sheet.write_string(0, col, label, bold)
-            sheet.set_column(col, col, 48 if name in ("url", "source_url", "error") else 16)
+            values = table.column(name)
+            if name in schema.COLUMNS and schema.COLUMNS[name].kind == schema.TIMESTAMP:
+                # Excel dates are days since 1899-12-30: one number each, shown through the column format.
+                days = pc.add(
+                    pc.divide(pc.cast(values.cast(pa.timestamp("us", tz="UTC")), pa.int64()), 86_400e6), 25569.0
+                )
+                columns.append(days.to_pylist())
+                sheet.set_column(col, col, 20, stamp)
+            else:
+                columns.append(values.to_pylist())
+                sheet.set_column(col, col, 48 if name in ("url", "source_url", "error") else 16)
         sheet.freeze_panes(1, 0)
-        columns = [table.column(name).to_pylist() for name, _ in plan.columns]
-        kinds = [schema.COLUMNS[name].kind if name in schema.COLUMNS else schema.INT for name, _ in plan.columns]
-        for row in range(table.num_rows):
-            for col, values in enumerate(columns):
-                value = values[row]
-                if value is None:
-                    continue
-                kind = kinds[col]
-                if kind == schema.INT:
-                    sheet.write_number(row + 1, col, value)
-                elif kind == schema.TIMESTAMP:
-                    sheet.write_datetime(row + 1, col, value.astimezone(UTC).replace(tzinfo=None), stamp)
-                else:
-                    sheet.write_string(row + 1, col, value)
+        # write_row picks write_number or write_string per value (strings are never formulas or links here).
+        for row, values in enumerate(zip(*columns, strict=True), 1):
+            sheet.write_row(row, 0, values)
         if table.num_rows:
             sheet.autofilter(0, 0, table.num_rows, len(plan.columns) - 1)
         about = book.add_worksheet("About")

@@ -245,65 +245,91 @@ def _position_ranges(sort: Sort, offset: int, limit: int, total: int, present: i
     return ranges
 
 
-def _ranks_of(sort: Sort, keys: np.ndarray) -> list[int]:
+def _ranks_of(sort: Sort, keys: np.ndarray) -> np.ndarray:
     """The order keys o of the rows whose sort keys (Sort.key_sql) these are."""
     if not sort.descending:
-        return keys.tolist()
-    return np.where(keys < 0, -keys, _NULLS_FROM - keys).tolist()
+        return keys
+    return np.where(keys < 0, -keys, _NULLS_FROM - keys)
 
 
-def _page_ranks(cur, job: Job, filters: Filters, sort: Sort, limit: int, offset: int) -> tuple[list[int], int]:
-    """(order keys o of one filtered page, the number of matches).
+@dataclass(frozen=True)
+class Selection:
+    """The rows of one page (or export) of a job: a WHERE clause over `tasks`, and how many match.
 
-    A shallow page without a keyword: its keys from a top-N query over one integer, the count from
-    the per-job counts. Otherwise every match's key in one scan, partitioned with numpy: a deep page
-    costs what the first page costs, and the keyword is searched once for the page and the count.
+    Built in two steps so that no query carries whole rows through a sort: first the page's order
+    keys o (from the position when nothing is filtered, else by a narrow query), then a clause that
+    holds exactly the rows with those keys.
     """
+
+    where: str
+    params: list
+    total: int
+
+    @property
+    def empty(self) -> bool:
+        return not self.where
+
+
+def select(
+    cur, job: Job, filters: Filters, sort: Sort, limit: int, offset: int, condition: tuple[str, list] = ("", [])
+) -> Selection:
+    """Positions offset+1 .. offset+limit of the tasks matching the filters (and `condition`, SQL
+    over `tasks` such as an export type's), in `sort` order."""
     where, params = filters.where()
-    if not filters.needs_scan and offset + limit <= SHALLOW:
+    if condition[0]:
+        where, params = f"{where} AND {condition[0]}", [*params, *condition[1]]
+    rank, column = f"o_{sort.field}", schema.SORT_COLUMN[sort.field]
+    if not where:
+        total = job.task_count
+        present = cur.execute(f"SELECT count({column}) FROM tasks WHERE job_key = ?", [job.job_key]).fetchall()[0][0]
+        ranges = _position_ranges(sort, offset, limit, total, present)
+        if not ranges:
+            return Selection("", [], total)
+        match = " OR ".join(f"{rank} BETWEEN ? AND ?" for _ in ranges)
+        return Selection(f"job_key = ? AND ({match})", [job.job_key, *(v for r in ranges for v in r)], total)
+    if not filters.needs_scan and not condition[0] and offset + limit <= SHALLOW:
+        # A shallow page: its keys from a top-N over one integer, the count from the per-job counts.
         keys = cur.execute(
             f"SELECT {sort.key_sql()} AS k FROM tasks WHERE job_key = ?{where} ORDER BY k LIMIT ? OFFSET ?",
             [job.job_key, *params, limit, offset],
         ).fetchnumpy()["k"]
-        return _ranks_of(sort, np.asarray(keys, dtype=np.int64)), count_tasks(cur, job, filters)
-    keys = np.asarray(
-        cur.execute(
-            f"SELECT {sort.key_sql()} AS k FROM tasks WHERE job_key = ?{where}", [job.job_key, *params]
-        ).fetchnumpy()["k"],
-        dtype=np.int64,
+        keys, total = np.asarray(keys, dtype=np.int64), count_tasks(cur, job, filters)
+    else:
+        # Otherwise every match's key in one scan, partitioned with numpy: a deep page costs what the
+        # first does, and a keyword is searched once for the page and the count.
+        every = cur.execute(f"SELECT {sort.key_sql()} AS k FROM tasks WHERE job_key = ?{where}", [job.job_key, *params])
+        every = np.asarray(every.fetchnumpy()["k"], dtype=np.int64)
+        total, end = len(every), min(offset + limit, len(every))
+        if offset >= end:
+            return Selection("", [], total)
+        keys = np.sort(np.partition(every, [offset, end - 1])[offset:end] if end - offset < total else every)
+    if not len(keys):
+        return Selection("", [], total)
+    ranks = _ranks_of(sort, keys)
+    if len(ranks) <= SHALLOW:
+        return Selection(f"job_key = ? AND {rank} = ANY(?){where}", [job.job_key, ranks.tolist(), *params], total)
+    # Many rows (an export): a range of o holds the page's rows and, among the matches, only them, so
+    # the filters go along. Ascending that is one range; descending, one for the non-null part (keys
+    # below 0) and one for the nulls, which sort after them.
+    parts = [ranks[keys < 0], ranks[keys >= 0]] if sort.descending else [ranks]
+    ranges = [(int(part.min()), int(part.max())) for part in parts if len(part)]
+    match = " OR ".join(f"{rank} BETWEEN ? AND ?" for _ in ranges)
+    return Selection(
+        f"job_key = ? AND ({match}){where}", [job.job_key, *(v for r in ranges for v in r), *params], total
     )
-    total, end = len(keys), min(offset + limit, len(keys))
-    if offset >= end:
-        return [], total
-    chosen = np.partition(keys, [offset, end - 1])[offset:end] if end - offset < total else keys
-    return _ranks_of(sort, np.sort(chosen)), total
 
 
 def fetch_page(cur, job: Job, filters: Filters, sort: Sort, limit: int, offset: int) -> tuple[list[dict], int]:
-    """(the rows of one page, in order, as dicts of OUTPUT_FIELDS; how many tasks match).
-
-    Two steps, so that no query carries whole rows through a sort: first the page's order keys
-    (from the position when there is no filter), then the rows with those keys.
-    """
-    rank, column = f"o_{sort.field}", schema.SORT_COLUMN[sort.field]
-    if not filters.clauses():
-        total = job.task_count
-        present = cur.execute(f"SELECT count({column}) FROM tasks WHERE job_key = ?", [job.job_key]).fetchall()[0][0]
-        ranges = _position_ranges(sort, offset, limit, total, present)
-        match = " OR ".join(f"{rank} BETWEEN ? AND ?" for _ in ranges)
-        values = [v for pair in ranges for v in pair]
-    else:
-        ranks, total = _page_ranks(cur, job, filters, sort, limit, offset)
-        match, values = (f"{rank} = ANY(?)", [ranks]) if ranks else ("", [])
-    if not match:
-        return [], total
+    """(the rows of one page, in order, as dicts of OUTPUT_FIELDS; how many tasks match)."""
+    chosen = select(cur, job, filters, sort, limit, offset)
+    if chosen.empty:
+        return [], chosen.total
     host_sql, host_params = host_shown_sql(job.domain)
-    select = _select_list().replace("{host}", f"{host_sql} AS host")
+    columns = _select_list().replace("{host}", f"{host_sql} AS host")
     rows = cur.execute(
-        f"SELECT {select} FROM tasks WHERE job_key = ? AND ({match}) ORDER BY {sort.key_sql()}",
-        [*host_params, job.job_key, *values],
+        f"SELECT {columns} FROM tasks WHERE {chosen.where} ORDER BY {sort.key_sql()}", [*host_params, *chosen.params]
     ).fetchall()
-    return [dict(zip(OUTPUT_FIELDS, row, strict=True)) for row in rows], total
+    return [dict(zip(OUTPUT_FIELDS, row, strict=True)) for row in rows], chosen.total
 
 
 def list_tasks(

@@ -70,11 +70,17 @@ def rank_table(cur, table: str) -> pa.Table:
     by_id = order_by("job_id, id")
     seq = _within_jobs(by_id, jobs)
     out = {"seq": pa.array(seq)}
+    jobs_in_id_order = jobs[by_id]
     for name in schema.SORT_FIELDS:
         if name in DUCKDB_SORTED:
             order = order_by(f"job_id, {schema.SORT_COLUMN[name]} ASC NULLS LAST, id")
         else:
+            # A stable sort of the rows taken in id order keeps ties in id order: no tie-break key.
             values, missing = _codes(data.column(name))
-            order = np.lexsort((seq, values, missing, jobs))
+            values = np.where(missing, values.max(initial=0) + 1, values)[by_id]
+            within = np.argsort(values, kind="stable")
+            if jobs.max(initial=0) > 0:  # several jobs: keep each job's rows together, in that order
+                within = within[np.argsort(jobs_in_id_order[within], kind="stable")]
+            order = by_id[within]
         out[f"o_{name}"] = pa.array(_within_jobs(order, jobs))
     return pa.table(out)

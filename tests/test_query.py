@@ -109,3 +109,42 @@ def test_a_url_query_round_trips_through_filters(job):
 
 def test_keyword_with_quotes_and_sql_is_just_text(job):
     assert list_tasks(job, "job-1", Filters(path="' OR 1=1 --")).total == 0
+
+
+def test_order_keys_are_per_job_when_one_file_holds_several(store, tmp_path):
+    import random
+
+    from conftest import write_json
+    from crawldash.importers import import_files
+
+    rng = random.Random(5)
+    jobs = {}
+    for name in ("job-a", "job-b"):
+        jobs[name] = [task(i, id=f"{name}-{i:03d}", response_time=rng.choice([None, 1, 2, 3, 50, 70]),
+                           path=f"/{rng.choice('abc')}{i}") for i in range(60)]
+    pages = [{"data": {"job_id": n, "tasks": [dict(t, job_id=n) for t in ts]}} for n, ts in jobs.items()]
+    import_files(store, [write_json(tmp_path / "two.json", pages)])
+    for name, ts in jobs.items():
+        for sort in ("response_time", "-response_time", "path"):
+            got = [t["id"] for t in list_tasks(store, name, sort=Sort.parse(sort), limit=200).tasks]
+            field = sort.lstrip("-")
+            present = sorted((t for t in ts if t[field] is not None), key=lambda t: (t[field], t["id"]),
+                             reverse=sort.startswith("-"))
+            absent = sorted((t for t in ts if t[field] is None), key=lambda t: t["id"], reverse=sort.startswith("-"))
+            assert got == [t["id"] for t in present + absent], (name, sort)
+
+
+@pytest.mark.parametrize("shallow", [0, 3, 1000])
+def test_filtered_descending_pages_across_the_nulls_hold_exactly_their_rows(store, monkeypatch, shallow):
+    import reference
+    from crawldash import query
+
+    monkeypatch.setattr(query, "SHALLOW", shallow)
+    tasks = [task(i, response_time=None if i % 3 == 0 else i % 7 + 1, status="failed" if i % 2 else "completed")
+             for i in range(1, 41)]
+    load(store, tasks)
+    for sort in ("-response_time", "response_time"):
+        for offset in range(0, 22, 4):
+            page = list_tasks(store, "job-1", Filters(status="failed"), Sort.parse(sort), limit=6, offset=offset)
+            expected = reference.list_tasks(tasks, status="failed", sort=sort, limit=6, offset=offset)
+            assert ([t["id"] for t in page.tasks], page.pagination()) == expected, (sort, offset)
