@@ -36,7 +36,7 @@ from pathlib import Path
 if __package__ in (None, ""):  # `python bench/run.py`
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench import imports, queries
+from bench import browser, imports, queries
 from bench.check import Mismatch
 from bench.data import OUT_DIR, PROJECT_DIR, Scenario, parse_count
 from bench.pgcluster import Cluster, find_bindir, server_version
@@ -47,6 +47,7 @@ from bench.timing import SLOW_CAP
 SECTIONS = {
     "queries": queries.run,
     "imports": imports.run,
+    "browser": browser.run,
 }
 ENGINES = ("ours", "pandas", "sqlite", "postgres")
 DEFAULT_SIZES = "100k,1M,10x1M"

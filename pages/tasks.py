@@ -91,13 +91,19 @@ def table() -> None:
     frame, config = render.tasks_frame(
         page.tasks, show_host=data.has_other_hosts(job.job_key, job.job_id), show_views=job.has_analytics
     )
+    # One table widget for every page of results (a new key would rebuild the grid in the browser,
+    # ~200 ms a page); the selection is cleared whenever the rows it points at change.
+    shows = (job.job_key, view.filters, str(view.sort), view.limit, view.offset)
+    if st.session_state.get("_table_shows") != shows:
+        st.session_state["_table_shows"] = shows
+        st.session_state["w_table"] = {"selection": {"rows": []}}
     picked = st.dataframe(
         frame,
         column_config=config,
         hide_index=True,
         on_select="rerun",
         selection_mode="single-row",
-        key=f"w_table_{view.offset}_{view.limit}",
+        key="w_table",
         placeholder="—",
         height=min(len(frame), 20) * 35 + 38,
     )

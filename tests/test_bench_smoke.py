@@ -64,5 +64,12 @@ def test_bench_smoke_prints_every_figure_for_every_engine(smoke):
         assert any(line.startswith(f"| {fmt} |") for line in report.splitlines()), fmt
     assert "Method:" in report and "Versions: python" in report and "cores" in report
     assert "### Targets of issue 5" in report
+    if IN_CI or Path("/usr/bin/chromium").exists():  # scripts/test installs it
+        assert "### Browser: Chromium against `streamlit run app.py`" in report
+        for operation in ("first load", "filter change", "sort change", "page change"):
+            rows = [line for line in report.splitlines() if line.startswith(f"| {operation} |")]
+            assert len(rows) == 1 and rows[0].count("|") == 5, operation
+    else:
+        assert "### Browser: not run" in report
     assert (out / "results.md").read_text(encoding="utf-8") in report
     assert (out / "results.json").exists()

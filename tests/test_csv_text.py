@@ -77,7 +77,12 @@ VARIANTS: dict[str, Callable[[Path], bytes]] = {
 def import_as(store: Store, path: Path, job_id: str) -> dict:
     result = import_files(store, [path], job_id=job_id.replace(" ", "-"))[0]
     notes = tuple(note.replace(path.name, "FILE") for note in result.notes)
-    return {"tasks": result.tasks, "format": result.format, "notes": notes, "rows": tasks_by_id(store, job_id.replace(" ", "-"))}
+    return {
+        "tasks": result.tasks,
+        "format": result.format,
+        "notes": notes,
+        "rows": tasks_by_id(store, job_id.replace(" ", "-")),
+    }
 
 
 @pytest.fixture(scope="module")

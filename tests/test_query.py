@@ -120,16 +120,24 @@ def test_order_keys_are_per_job_when_one_file_holds_several(store, tmp_path):
     rng = random.Random(5)
     jobs = {}
     for name in ("job-a", "job-b"):
-        jobs[name] = [task(i, id=f"{name}-{i:03d}", response_time=rng.choice([None, 1, 2, 3, 50, 70]),
-                           path=f"/{rng.choice('abc')}{i}") for i in range(60)]
+        jobs[name] = [
+            task(
+                i,
+                id=f"{name}-{i:03d}",
+                response_time=rng.choice([None, 1, 2, 3, 50, 70]),
+                path=f"/{rng.choice('abc')}{i}",
+            )
+            for i in range(60)
+        ]
     pages = [{"data": {"job_id": n, "tasks": [dict(t, job_id=n) for t in ts]}} for n, ts in jobs.items()]
     import_files(store, [write_json(tmp_path / "two.json", pages)])
     for name, ts in jobs.items():
         for sort in ("response_time", "-response_time", "path"):
             got = [t["id"] for t in list_tasks(store, name, sort=Sort.parse(sort), limit=200).tasks]
             field = sort.lstrip("-")
-            present = sorted((t for t in ts if t[field] is not None), key=lambda t: (t[field], t["id"]),
-                             reverse=sort.startswith("-"))
+            present = sorted(
+                (t for t in ts if t[field] is not None), key=lambda t: (t[field], t["id"]), reverse=sort.startswith("-")
+            )
             absent = sorted((t for t in ts if t[field] is None), key=lambda t: t["id"], reverse=sort.startswith("-"))
             assert got == [t["id"] for t in present + absent], (name, sort)
 
@@ -140,8 +148,10 @@ def test_filtered_descending_pages_across_the_nulls_hold_exactly_their_rows(stor
     from crawldash import query
 
     monkeypatch.setattr(query, "SHALLOW", shallow)
-    tasks = [task(i, response_time=None if i % 3 == 0 else i % 7 + 1, status="failed" if i % 2 else "completed")
-             for i in range(1, 41)]
+    tasks = [
+        task(i, response_time=None if i % 3 == 0 else i % 7 + 1, status="failed" if i % 2 else "completed")
+        for i in range(1, 41)
+    ]
     load(store, tasks)
     for sort in ("-response_time", "response_time"):
         for offset in range(0, 22, 4):

@@ -51,6 +51,8 @@ def facts(db) -> dict:
         first = list_tasks(store, SAMPLE_JOB, sort=Sort.parse("created_at"), limit=1).tasks[0]
         out["first_created"] = first["created_at"]
         out["job_created"] = store.job(SAMPLE_JOB).created_at
+        by_path = Sort.parse("path")
+        out["by_path"] = [list_tasks(store, SAMPLE_JOB, sort=by_path, offset=o, limit=1).tasks[0] for o in (0, 50)]
     finally:
         store.close()
     return out
@@ -146,6 +148,25 @@ def test_paging_forward_and_back_and_page_sizes(page, server):
     page.goto(f"{server.url}/?job={SAMPLE_JOB}&limit=5000")
     shows(page, "1–200 of 6,000 tasks")
     expect(page.get_by_text("limit 5000 is above the maximum: showing 200 per page")).to_be_visible()
+
+
+def test_selecting_a_row_shows_its_detail_and_another_page_clears_it(page, server, facts):
+    page.goto(f"{server.url}/?job={SAMPLE_JOB}&sort=path")
+    shows(page, "1–50 of 6,000 tasks")
+    first, second = facts["by_path"]
+    grid = page.get_by_test_id("stDataFrame")
+    box = grid.bounding_box()
+    page.mouse.click(box["x"] + 12, box["y"] + 35 + 17)  # the first row's row marker
+    expect(page.get_by_text("First request", exact=True)).to_be_visible()
+    expect(page.get_by_role("heading", name=first["path"])).to_be_visible()
+    expect(page.get_by_text(f"Task {first['id']} ·")).to_be_visible()
+
+    page.get_by_role("button", name="Next ›").click()
+    shows(page, "51–100 of 6,000 tasks")
+    expect(page.get_by_text("Select a row for the task's full detail.")).to_be_visible()
+    expect(page.get_by_text("First request", exact=True)).to_have_count(0)
+    page.mouse.click(box["x"] + 12, box["y"] + 35 + 17)
+    expect(page.get_by_text(f"Task {second['id']} ·")).to_be_visible()
 
 
 def _rows(name: str, body: bytes) -> tuple[list[str], int]:
