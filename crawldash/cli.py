@@ -73,16 +73,22 @@ def _writable(name: str, value: str) -> Path:
     return target
 
 
-# --- commands ------------------------------------------------------------------------------------------
+def _progress(args):
+    """A progress callback writing one rewritten line on stderr when --progress is given."""
 
-
-def cmd_import(args) -> int:
     def progress(fraction: float, message: str) -> None:
         if args.progress:
             sys.stderr.write(f"\r{PROG}: {fraction:6.1%} {message[:80]:<80}")
 
+    return progress
+
+
+# --- commands ------------------------------------------------------------------------------------------
+
+
+def cmd_import(args) -> int:
     results = import_files(
-        _store(args, create=True), args.files, fmt=args.format, job_id=args.job_id, progress=progress
+        _store(args, create=True), args.files, fmt=args.format, job_id=args.job_id, progress=_progress(args)
     )
     if args.progress:
         sys.stderr.write("\n")
@@ -94,17 +100,13 @@ def cmd_import(args) -> int:
 
 
 def cmd_fetch(args) -> int:
-    def progress(fraction: float, message: str) -> None:
-        if args.progress:
-            sys.stderr.write(f"\r{PROG}: {fraction:6.1%} {message[:80]:<80}")
-
     token = os.environ.get(fetch_mod.TOKEN_ENV, "")
     if not token.strip():
         raise BadToken(f"set {fetch_mod.TOKEN_ENV} to the API token (it is read from the environment only)")
     fetch_mod.api_base(args.base)  # bad arguments fail before the database is opened
     fetch_mod.check_job_id(args.job)
     fetch_mod.check_token(token)
-    result = fetch_mod.fetch_job(_store(args, create=True), args.base, args.job, token, progress=progress)
+    result = fetch_mod.fetch_job(_store(args, create=True), args.base, args.job, token, progress=_progress(args))
     if args.progress:
         sys.stderr.write("\n")
     _emit(result.as_dict())

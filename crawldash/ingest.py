@@ -201,8 +201,17 @@ def _typed(cur, staged: StagedFile) -> _Typed:
                 )
     expected = "no status (expected one of " + ", ".join(schema.STATUSES) + ")"
     checks.insert(0, _Check(f"{_trimmed(expr['status'])} IS NULL", None, lambda v: expected))
+    known = ", ".join(f"'{s}'" for s in schema.STATUSES)
+    checks.insert(
+        1,
+        _Check(
+            f"lower({_trimmed(expr['status'])}) NOT IN ({known})",
+            "status",
+            lambda v: f"status {v!r} is not one of " + ", ".join(schema.STATUSES),
+        ),
+    )
     no_place = f"{_trimmed(expr['url'])} IS NULL AND {_trimmed(expr['path'])} IS NULL"
-    checks.insert(1, _Check(no_place, None, lambda v: "neither a url nor a path"))
+    checks.insert(2, _Check(no_place, None, lambda v: "neither a url nor a path"))
     missing = {n for n, e in expr.items() if e.startswith("NULL::")}
     return _Typed(expr, stamps, checks, missing)
 

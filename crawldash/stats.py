@@ -1,9 +1,6 @@
 """Every number of SPEC's "one definition" list, and the binned series the charts draw, in DuckDB.
 
 Each function reads one snapshot and returns a few rows at most: no chart needs raw tasks.
-
->>> from crawldash.store import Store
->>> sorted(job_stats.__annotations__)   # doctest: +SKIP
 """
 
 from __future__ import annotations

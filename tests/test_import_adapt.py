@@ -255,6 +255,10 @@ BAD_INPUTS = {
         "row 2: response_time 'fast' is not a number",
     ),
     "nostatus.json": (json.dumps({"tasks": [dict(TASKS[0], status="")]}).encode(), "task 1: no status"),
+    "badstatus.csv": (
+        b"url,status\nhttps://e.com/,Completed\nhttps://e.com/b,DONE\n",
+        "row 2: status 'DONE' is not one of pending, running, completed, failed, waiting, skipped",
+    ),
 }
 
 
