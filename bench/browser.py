@@ -25,6 +25,7 @@ from pathlib import Path
 from bench import data as bench_data
 from bench.engines import ours
 from bench.report import Section, Target, table
+from crawldash import schema
 
 PROJECT = Path(__file__).resolve().parent.parent
 CHROMIUM = Path("/usr/bin/chromium")
@@ -203,9 +204,17 @@ def _measure_1m(browser, app: _App, job_id: str, totals: dict, runs: int) -> dic
     _radio(page, "Cache", "any")
     _idle_with(page, _count_text(everything))
     for index, field in enumerate(
-        ("Response time", "Path", "Views 7d", "HTTP code", "2nd response time", "Cache status", "Created", "Views 28d")[
-            : runs + 1
-        ]
+        schema.HEADINGS[f]
+        for f in (
+            "response_time",
+            "path",
+            "page_views_7d",
+            "status_code",
+            "second_response_time",
+            "cache_status",
+            "created_at",
+            "page_views_28d",
+        )[: runs + 1]
     ):
         took = _timed(lambda f=field: _pick(page, f), page, _count_text(everything), lambda: _open(page, "Sort by"))
         if index:

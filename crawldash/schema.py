@@ -83,6 +83,29 @@ INPUT_FIELDS = tuple(c.name for c in INPUT_COLUMNS)
 
 ANALYTICS_FIELDS = ("page_views_7d", "page_views_28d", "page_views_180d")
 
+#: The dashboard's short headings: the tasks table, the "Sort by" menu and the Overview's lists.
+#: (`label` stays the original product's export header.) `status_code` heads the HTTP code shown.
+HEADINGS = {
+    "url": "Page",
+    "path": "Path",
+    "host": "Host",
+    "status": "Status",
+    "status_code": "HTTP code",
+    "response_time": "Response (ms)",
+    "cache_status": "Cache",
+    "second_response_time": "2nd response (ms)",
+    "second_cache_status": "2nd cache",
+    "content_type": "Content type",
+    "error": "Error",
+    "source_type": "Found by",
+    "page_views_7d": "Views 7d",
+    "page_views_28d": "Views 28d",
+    "page_views_180d": "Views 180d",
+    "created_at": "Created (UTC)",
+    "id": "Task ID",
+    "effective_time": "Effective (ms)",
+}
+
 # --- vocabularies -------------------------------------------------------------------------------
 
 STATUSES = ("pending", "running", "completed", "failed", "waiting", "skipped")
@@ -178,6 +201,12 @@ KPIS: tuple[Kpi, ...] = (
         "time_saved_ms",
         "Time saved",
         "Sum over pages with a real second request (> 0 ms) of response_time − second_response_time.",
+    ),
+    Kpi(
+        "dynamic_share",
+        "DYNAMIC share",
+        "Share of tasks whose first request was DYNAMIC: such pages cannot be cached, so they are "
+        "neither hits nor misses in the hit rate.",
     ),
 )
 KPI_BY_KEY = {k.key: k for k in KPIS}

@@ -22,12 +22,7 @@ if k["browser_cached"]:
     )
 cols = st.columns(3)
 render.kpi(cols[0], "cache_hit_rate", render.percent(k["cache_hit_rate"]))
-cols[1].metric(
-    "DYNAMIC share",
-    render.percent(k["dynamic_share"]),
-    border=True,
-    help="DYNAMIC pages cannot be cached; they are shown as their own share, never as hits or misses.",
-)
+render.kpi(cols[1], "dynamic_share", render.percent(k["dynamic_share"]))
 render.kpi(cols[2], "warmed", render.count(k["warmed"]))
 
 breakdown = series("cache_breakdown")

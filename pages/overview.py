@@ -20,13 +20,7 @@ render.kpi(row2[0], "p50", render.ms_short(timing["p50"]))
 render.kpi(row2[1], "p95", render.ms_short(timing["p95"]))
 render.kpi(row2[2], "warmed", render.count(k["warmed"]))
 render.kpi(row2[3], "time_saved_ms", render.duration(k["time_saved_ms"]))
-row2[4].metric(
-    "DYNAMIC share",
-    render.percent(k["dynamic_share"]),
-    border=True,
-    help="Share of tasks whose first request was DYNAMIC: such pages cannot be cached, so they are "
-    "neither hits nor misses in the hit rate. Shown as not cacheable.",
-)
+render.kpi(row2[4], "dynamic_share", render.percent(k["dynamic_share"]))
 
 if k["tasks"] == 0:
     render.empty_state(f"No task matches {view.filters.describe()}.", "Change or clear the filters in the sidebar.")
@@ -55,12 +49,9 @@ for column, kind, heading in ((left, "broken", "Broken pages"), (right, "slow", 
             hide_index=True,
             placeholder="—",
             column_config={
-                "url": st.column_config.LinkColumn("Page", display_text=r"https?://[^/]+(/[^?#]*)"),
-                "http": st.column_config.NumberColumn("HTTP"),
-                "error": "Error",
-                "time": st.column_config.NumberColumn("Effective (ms)", format="localized"),
-                "cache_status": "Cache",
-                "page_views_28d": st.column_config.NumberColumn("Views 28d", format="localized"),
+                "http": render.COLUMN_CONFIG["http"],
+                "time": render.EFFECTIVE_TIME,
+                **{c: render.COLUMN_CONFIG[c] for c in ("url", "error", "cache_status", "page_views_28d")},
             },
         )
 

@@ -9,18 +9,6 @@ from crawldash.errors import UnknownJob
 from ui import data, render, state
 from ui.page import job_in_view
 
-SORT_LABELS = {
-    "path": "Path",
-    "status": "Status",
-    "status_code": "HTTP code",
-    "response_time": "Response time",
-    "cache_status": "Cache status",
-    "second_response_time": "2nd response time",
-    "page_views_7d": "Views 7d",
-    "page_views_28d": "Views 28d",
-    "page_views_180d": "Views 180d",
-    "created_at": "Created",
-}
 PAGE_SIZES = (25, 50, 100, 200)
 
 job, _ = job_in_view("Tasks")
@@ -67,7 +55,7 @@ def detail(task: dict) -> None:
 
 @st.fragment
 def table() -> None:
-    state.tasks_controls(SORT_LABELS, PAGE_SIZES)
+    state.tasks_controls(PAGE_SIZES)
     view = state.current()
     try:
         page = data.tasks_page(job.job_key, job.job_id, view.filters, str(view.sort), view.limit, view.offset)

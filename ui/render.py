@@ -99,33 +99,48 @@ def tasks_frame(tasks: list[dict], *, show_host: bool, show_views: bool) -> tupl
     return frame, config
 
 
+_H = schema.HEADINGS
+
+
+def _help(name: str) -> str:
+    return schema.COLUMNS[name].meaning[0].upper() + schema.COLUMNS[name].meaning[1:] + "."
+
+
+#: The tasks table's columns (keys of `tasks_frame`), headed by crawldash.schema.HEADINGS.
 COLUMN_CONFIG = {
     "url": st.column_config.LinkColumn(
-        "Page",
+        _H["url"],
         display_text=r"https?://[^/]+(/[^?#]*)",
         width="large",
         help="The page crawled (opens it); the path is shown.",
     ),
-    "host": st.column_config.TextColumn("Host", help="Shown because some pages are on another host."),
-    "status": st.column_config.TextColumn("Status"),
-    "http": st.column_config.TextColumn("HTTP", help="HTTP code; * = derived from the error text."),
-    "error": st.column_config.TextColumn("Error", width="medium"),
+    "host": st.column_config.TextColumn(_H["host"], help="Shown because some pages are on another host."),
+    "status": st.column_config.TextColumn(_H["status"]),
+    "http": st.column_config.TextColumn(_H["status_code"], help="HTTP code; * = derived from the error text."),
+    "error": st.column_config.TextColumn(_H["error"], width="medium"),
     "response_time": st.column_config.NumberColumn(
-        "Response (ms)", format="localized", help="First request, milliseconds."
+        _H["response_time"], format="localized", help=_help("response_time")
     ),
-    "cache_status": st.column_config.TextColumn("Cache"),
+    "cache_status": st.column_config.TextColumn(_H["cache_status"], help=_help("cache_status")),
     "second_response_time": st.column_config.NumberColumn(
-        "2nd (ms)", format="localized", help="Second request (cache warming check)."
+        _H["second_response_time"], format="localized", help=_help("second_response_time")
     ),
-    "second_cache_status": st.column_config.TextColumn("2nd cache"),
-    "content_type": st.column_config.TextColumn("Content type"),
-    "source_type": st.column_config.TextColumn("Found by"),
-    "page_views_7d": st.column_config.NumberColumn("Views 7d", format="localized"),
-    "page_views_28d": st.column_config.NumberColumn("Views 28d", format="localized"),
-    "page_views_180d": st.column_config.NumberColumn("Views 180d", format="localized"),
-    "created_at": st.column_config.TextColumn("Created (UTC)"),
-    "id": st.column_config.TextColumn("Task ID"),
+    "second_cache_status": st.column_config.TextColumn(_H["second_cache_status"], help=_help("second_cache_status")),
+    "content_type": st.column_config.TextColumn(_H["content_type"]),
+    "source_type": st.column_config.TextColumn(_H["source_type"], help=_help("source_type")),
+    **{
+        name: st.column_config.NumberColumn(_H[name], format="localized", help=_help(name))
+        for name in schema.ANALYTICS_FIELDS
+    },
+    "created_at": st.column_config.TextColumn(_H["created_at"]),
+    "id": st.column_config.TextColumn(_H["id"]),
 }
+#: The effective response time, a column of the Overview's slow pages.
+EFFECTIVE_TIME = st.column_config.NumberColumn(
+    _H["effective_time"],
+    format="localized",
+    help="The second request's time when it exists (> 0 ms), else the first request's.",
+)
 
 
 def empty_state(message: str, hint: str | None = None) -> None:

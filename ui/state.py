@@ -81,24 +81,16 @@ def _set(name: str, value) -> None:
 
 def current() -> View:
     """The view the widgets hold (an HTTP code that is not one is left out, with a note)."""
+    params = {
+        "status": None if _get("status") == ANY else _get("status"),
+        "cache": None if _get("cache") == ANY else _get("cache"),
+        "path": _get("path"),
+    }
     code = str(_get("status_code") or "").strip()
     try:
-        filters = Filters.from_params(
-            {
-                "status": None if _get("status") == ANY else _get("status"),
-                "cache": None if _get("cache") == ANY else _get("cache"),
-                "path": _get("path"),
-                "status_code": code or None,
-            }
-        )
-    except InvalidParameter:
-        filters = Filters.from_params(
-            {
-                "status": None if _get("status") == ANY else _get("status"),
-                "cache": None if _get("cache") == ANY else _get("cache"),
-                "path": _get("path"),
-            }
-        )
+        filters = Filters.from_params({**params, "status_code": code or None})
+    except InvalidParameter:  # code_problem() says why in the sidebar
+        filters = Filters.from_params(params)
     sort = Sort(_get("sort_field"), _get("sort_dir") == "descending")
     return View(_get("job"), filters, sort, int(_get("limit")), int(_get("offset")))
 
@@ -262,7 +254,7 @@ def sidebar(jobs: list[Job]) -> View:
     return view
 
 
-def tasks_controls(sort_labels: dict[str, str], page_sizes: tuple[int, ...]) -> None:
+def tasks_controls(page_sizes: tuple[int, ...]) -> None:
     """The Tasks page's sort and page-size widgets (their values outlive a visit to another page)."""
     _ensure("sort_field", "sort_dir", "limit")
     sizes = sorted({*page_sizes, int(_get("limit"))})
@@ -270,7 +262,7 @@ def tasks_controls(sort_labels: dict[str, str], page_sizes: tuple[int, ...]) -> 
     left.selectbox(
         "Sort by",
         schema.SORT_FIELDS,
-        format_func=sort_labels.get,
+        format_func=schema.HEADINGS.get,
         key=KEYS["sort_field"],
         on_change=first_page,
         persist_state="session",

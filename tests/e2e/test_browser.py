@@ -111,7 +111,7 @@ def test_a_url_opens_the_failed_view_and_widgets_change_the_url(page, server, fa
     page.goto(f"{server.url}/?job={SAMPLE_JOB}&status=failed&sort=-response_time")
     count_text(page, facts["failed"])
     selected(page, "Status").to_have_value("failed")
-    selected(page, "Sort by").to_have_value("Response time")
+    selected(page, "Sort by").to_have_value("Response (ms)")
     expect(widget(page, "stRadio", "Direction").get_by_role("radio", name="descending")).to_be_checked()
 
     widget(page, "stRadio", "Cache").get_by_text("miss", exact=True).click()
