@@ -10,6 +10,7 @@ any other call is computed live. Frames are stored as Arrow IPC, so types surviv
 from __future__ import annotations
 
 import functools
+import inspect
 import json
 from collections.abc import Callable
 
@@ -58,6 +59,13 @@ def _decode(text: str, frame: bytes | None):
     return result
 
 
+def _options(function: Callable, options: dict) -> dict:
+    """The options of a call that differ from the function's defaults: `kind="broken"` and no
+    `kind` are one call, stored under one key (the keys of databases written before stay valid)."""
+    parameters = inspect.signature(function).parameters
+    return {k: v for k, v in options.items() if k not in parameters or v != parameters[k].default}
+
+
 def cached(function: Callable) -> Callable:
     """Read an unfiltered call of a stats function back from the job's summary when it is there."""
     _FUNCTIONS[function.__name__] = function
@@ -66,15 +74,18 @@ def cached(function: Callable) -> Callable:
     def read(store: Store, job_id: str, filters=None, **options):
         if filters is not None and filters.clauses():
             return function(store, job_id, filters, **options)
-        with store.snapshot() as cur:
-            job = store.job(job_id, cur)
+        cur = store.cursor()  # one statement sees one state of the database: no transaction needed
+        try:
             row = cur.execute(
-                "SELECT payload, frame FROM job_summary WHERE job_key = ? AND name = ?",
-                [job.job_key, _key(function.__name__, options)],
+                "SELECT s.payload, s.frame FROM job_summary s JOIN jobs j USING (job_key) "
+                "WHERE j.job_id = ? AND s.name = ?",
+                [job_id, _key(function.__name__, _options(function, options))],
             ).fetchall()
+        finally:
+            cur.close()
         if row:
             return _decode(*row[0])
-        return function(store, job_id, filters, **options)
+        return function(store, job_id, filters, **options)  # an unknown job raises UnknownJob here
 
     read.live = function
     return read
@@ -93,7 +104,7 @@ def refresh(store: Store, job_id: str) -> None:
         job_key = store.job(job_id, cur).job_key
     for name, options in PRECOMPUTED:
         value = _FUNCTIONS[name](store, job_id, None, **options)
-        rows.append((job_key, _key(name, options), *_encode(value)))
+        rows.append((job_key, _key(name, _options(_FUNCTIONS[name], options)), *_encode(value)))
     with store.transaction() as cur:
         if cur.execute("SELECT count(*) FROM jobs WHERE job_key = ?", [job_key]).fetchall()[0][0]:
             cur.execute("DELETE FROM job_summary WHERE job_key = ?", [job_key])

@@ -31,6 +31,6 @@ others = breakdown.attrs.get("other_statuses") or {}
 if others:
     st.caption("“other” holds: " + ", ".join(f"{name} ({n:,})" for name, n in others.items()))
 left, right = st.columns(2)
-left.plotly_chart(charts.hit_rate(series("by_section", top=15), "section", "section", scope=scope))
+left.plotly_chart(charts.hit_rate(series("by_section"), "section", "section", scope=scope))
 right.plotly_chart(charts.warming_outcome(series("warming_outcome"), scope=scope))
 st.plotly_chart(charts.hit_rate(series("over_time"), "start", "crawl time", scope=scope))

@@ -24,6 +24,6 @@ st.caption(
 )
 st.plotly_chart(charts.first_vs_second(series("first_vs_second"), scope=scope))
 left, right = st.columns(2)
-left.plotly_chart(charts.by_group(series("by_section", top=15), "section", "section", scope=scope))
-right.plotly_chart(charts.by_group(series("by_content_type", top=10), "content_type", "content type", scope=scope))
+left.plotly_chart(charts.by_group(series("by_section"), "section", "section", scope=scope))
+right.plotly_chart(charts.by_group(series("by_content_type"), "content_type", "content type", scope=scope))
 st.plotly_chart(charts.over_time(series("over_time"), scope=scope))

@@ -138,3 +138,28 @@ def test_pages_to_fix_rank_by_views_where_analytics_exist(sample_store):
     assert with_views == sorted(with_views, reverse=True) and len(with_views) == 5
     slow = stats.pages_to_fix(sample_store, SAMPLE_JOB, kind="slow", limit=50)
     assert (slow["effective_time"] > 3000).all()
+
+
+def test_the_pages_unfiltered_calls_read_the_summary_stored_at_import(store):
+    """However a page spells a precomputed call (defaults given or not), it reads the job's summary:
+    with the tasks gone from under it the stored answer comes back, equal to the live one before."""
+    load(store, JOB)
+    calls = [
+        (stats.job_stats, {}),
+        (stats.response_time_histogram, {"log": True}),
+        (stats.response_time_histogram, {"log": False, "bins": 40}),
+        (stats.by_section, {"top": 20}),
+        (stats.pages_to_fix, {"kind": "broken"}),
+        (stats.pages_to_fix, {"kind": "broken", "limit": 10}),
+        (stats.pages_to_fix, {"kind": "slow", "limit": 10}),
+    ]
+    live = [function.live(store, "job-1", None, **options) for function, options in calls]
+    with store.transaction() as cur:
+        cur.execute("DELETE FROM tasks")
+    for (function, options), expected in zip(calls, live, strict=True):
+        got = function(store, "job-1", **options)
+        if isinstance(expected, dict):
+            assert got == expected, function.__name__
+        else:
+            assert not expected.empty and got.equals(expected), (function.__name__, options)
+    assert stats.by_section(store, "job-1", top=5).empty  # not precomputed: computed live, from no tasks
