@@ -1,8 +1,9 @@
 """Export Task Results: all tasks, broken links, slow pages, as CSV, JSON or XLSX.
 
 At most 10,000 tasks, newest first (ties by id); every export states how many tasks matched and
-whether it was cut. CSV and JSON are written by DuckDB itself; CSV text cells that a spreadsheet
-would run as a formula are neutralised. The JSON has the original API's export shape.
+whether it was cut. DuckDB writes the rows itself: the CSV file, each task's JSON object, each
+XLSX row's XML (`crawldash.xlsx`). CSV text cells that a spreadsheet would run as a formula are
+neutralised; XLSX cells are typed, text never a formula. The JSON has the original API's shape.
 
 >>> from crawldash.store import Store
 >>> info = ExportInfo("job", "csv", exported=3, matched=3, export_time="2026-01-05T09:30:00Z", filename="x.csv")
@@ -26,10 +27,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import BinaryIO
 
-from crawldash import schema
+from crawldash import schema, xlsx
 from crawldash.errors import InvalidParameter
 from crawldash.query import Filters, Selection, Sort, host_shown_sql, select
-from crawldash.store import Job, Store, arrow_table
+from crawldash.store import Job, Store
 from crawldash.timefmt import iso, iso_sql
 
 #: Characters that make a spreadsheet treat a cell as a formula (OWASP's list).
@@ -250,62 +251,42 @@ def _write_json(cur, plan: _Plan, info: ExportInfo, out: BinaryIO) -> None:
     out.write(b"\n]}, " + json.dumps(tail, ensure_ascii=False)[1:].encode())
 
 
-def _write_xlsx(cur, plan: _Plan, info: ExportInfo, out: BinaryIO) -> None:
-    import pyarrow as pa
-    import pyarrow.compute as pc
-    import xlsxwriter
+#: XLSX column widths (characters): long text wide, timestamps to fit "2026-01-05 09:30:00".
+_WIDE = ("url", "source_url", "error")
 
-    select = ", ".join(name for name, _ in plan.columns)
-    sql, params = plan.rows_sql(select)
-    table = arrow_table(cur, sql, params)
+
+def _xlsx_kind(name: str) -> str:
+    if name == "http_code":
+        return xlsx.NUMBER
+    return {schema.TIMESTAMP: xlsx.DATE, schema.INT: xlsx.NUMBER, schema.BOOL: xlsx.BOOL}.get(
+        schema.COLUMNS[name].kind, xlsx.TEXT
+    )
+
+
+def _write_xlsx(cur, plan: _Plan, info: ExportInfo, out: BinaryIO) -> None:
+    """The tasks sheet, its rows written as XML by DuckDB, and an About sheet saying what it holds."""
+    names = [name for name, _ in plan.columns]
+    inner, params = plan.rows_sql(", ".join(names) + f", row_number() OVER (ORDER BY {EXPORT_ORDER.key_sql()}) AS _n")
+    row = xlsx.row_sql([(name, _xlsx_kind(name)) for name in names], "_r")
+    rows = cur.execute(f"SELECT {row} FROM (SELECT *, (_n + 1)::VARCHAR AS _r FROM ({inner})) ORDER BY _n", params)
+    rows = rows.fetchall()
+    widths = [48 if n in _WIDE else 20 if _xlsx_kind(n) == xlsx.DATE else 16 for n in names]
+    tasks = xlsx.Sheet(info.export_type, widths)
+    tasks.rows = [xlsx.row_xml(1, [label for _, label in plan.columns], xlsx.STYLE_BOLD), *(r for (r,) in rows)]
+    job = plan.job
+    about = xlsx.Sheet("About", [20, 60], header=False)
+    facts = (
+        ("Job ID", job.job_id),
+        ("Domain", job.domain),
+        ("Export type", info.export_type),
+        ("Export time (UTC)", info.export_time),
+        ("Tasks exported", info.exported),
+        ("Tasks matched", info.matched),
+        ("Note", info.note()),
+        ("Times", "UTC"),
+    )
+    about.rows = [xlsx.row_xml(i, [key, value]) for i, (key, value) in enumerate(facts, 1)]
     with _temp_path(".xlsx") as path:
-        book = xlsxwriter.Workbook(
-            str(path),
-            {"constant_memory": True, "strings_to_formulas": False, "strings_to_urls": False, "remove_timezone": True},
-        )
-        bold = book.add_format({"bold": True})
-        stamp = book.add_format({"num_format": "yyyy-mm-dd hh:mm:ss"})
-        sheet = book.add_worksheet(info.export_type)
-        columns = []
-        for col, (name, label) in enumerate(plan.columns):
-            sheet.write_string(0, col, label, bold)
-            values = table.column(name)
-            if name in schema.COLUMNS and schema.COLUMNS[name].kind == schema.TIMESTAMP:
-                # Excel dates are days since 1899-12-30: one number each, shown through the column format.
-                days = pc.add(
-                    pc.divide(pc.cast(values.cast(pa.timestamp("us", tz="UTC")), pa.int64()), 86_400e6), 25569.0
-                )
-                columns.append(days.to_pylist())
-                sheet.set_column(col, col, 20, stamp)
-            else:
-                columns.append(values.to_pylist())
-                sheet.set_column(col, col, 48 if name in ("url", "source_url", "error") else 16)
-        sheet.freeze_panes(1, 0)
-        # write_row picks write_number or write_string per value (strings are never formulas or links here).
-        for row, values in enumerate(zip(*columns, strict=True), 1):
-            sheet.write_row(row, 0, values)
-        if table.num_rows:
-            sheet.autofilter(0, 0, table.num_rows, len(plan.columns) - 1)
-        about = book.add_worksheet("About")
-        job = plan.job
-        for row, (key, value) in enumerate(
-            (
-                ("Job ID", job.job_id),
-                ("Domain", job.domain),
-                ("Export type", info.export_type),
-                ("Export time (UTC)", info.export_time),
-                ("Tasks exported", info.exported),
-                ("Tasks matched", info.matched),
-                ("Note", info.note()),
-                ("Times", "UTC"),
-            )
-        ):
-            about.write_string(row, 0, key, bold)
-            if isinstance(value, int):
-                about.write_number(row, 1, value)
-            else:
-                about.write_string(row, 1, str(value))
-        about.set_column(0, 0, 20)
-        about.set_column(1, 1, 60)
-        book.close()
+        with open(path, "wb") as book:
+            xlsx.write_book(book, [tasks, about])
         _copy_file(path, out)

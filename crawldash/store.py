@@ -309,12 +309,6 @@ class Store:
                 write(own)
 
 
-def arrow_table(cur: duckdb.DuckDBPyConnection, sql: str, params: list | None = None):
-    """A query's result as an Arrow table (finishing any result still open on the cursor first)."""
-    cur.complete()
-    return cur.sql(sql, params=params).to_arrow_table()
-
-
 def delete_job_rows(cur: duckdb.DuckDBPyConnection, job_key: int) -> None:
     """Delete one job's rows from every table (inside the caller's transaction)."""
     for table in ("tasks", "job_counts", "job_summary", "jobs"):
