@@ -10,12 +10,10 @@ The runner is a list of sections (SECTIONS below). Each is a function `run(ctx) 
 that measures something and returns its markdown lines, the targets it judged and its figures;
 the report prints them in order and adds the method line and the targets. `--sections` picks some.
 
-Adding the browser section (issue 5: filter change to table shown, sort or page change, first load,
-on the 1,000,000-task job; the app's RSS while it serves the 10 x 1M database) is one new module:
-`bench/browser.py` with `run(ctx) -> Section`, registered in SECTIONS after "imports". It gets
-the cached databases from `bench.engines.ours.db_path(bench.data.scenario_data(s, out_dir=ctx.out_dir),
-ctx.out_dir)` for s in ctx.scenarios (set CRAWLDASH_DB to one and start `streamlit run app.py`),
-and `ctx.budget` for its repeats; it returns `report.Target`s the way bench/imports.py does.
+The sections are "queries" (bench/queries.py), "imports" (bench/imports.py) and "browser"
+(bench/browser.py). A new one gets the cached databases from
+`bench.engines.ours.db_path(bench.data.scenario_data(s, out_dir=ctx.out_dir), ctx.out_dir)` for s
+in ctx.scenarios, and `ctx.budget` for its repeats; it returns `report.Target`s as the others do.
 """
 
 from __future__ import annotations
