@@ -2,6 +2,7 @@
 
 import streamlit as st
 
+from crawldash.errors import CrawldashError
 from ui import data, state
 
 st.set_page_config(page_title="crawldash", page_icon="🕸️", layout="wide")
@@ -21,7 +22,11 @@ navigation = st.navigation(
     }
 )
 
-jobs = data.jobs()
+try:
+    jobs = data.jobs()
+except CrawldashError as exc:  # the database cannot be opened: say why instead of a traceback
+    st.error(f"crawldash cannot start: {exc}", icon="🚫")
+    st.stop()
 state.read_url(jobs)
 view = state.sidebar(jobs)
 state.write_url(view)

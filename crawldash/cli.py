@@ -149,6 +149,8 @@ def cmd_export(args) -> int:
     fmt = fmt or "csv"
     export_mod.check_type(args.type)
     export_mod.check_format(fmt)
+    if fmt == "xlsx" and args.output in (None, "-") and sys.stdout.isatty():
+        raise InvalidParameter("-o", args.output or "-", "a file for an XLSX export (it is binary, not for a terminal)")
     if args.output not in (None, "-"):
         _writable("-o", args.output)
     store, filters = _store(args), _filters(args)
@@ -170,11 +172,19 @@ def cmd_export(args) -> int:
     return 0
 
 
+#: The sample format a file name's extension asks for.
+_SAMPLE_SUFFIXES = {".json": "adapt", ".parquet": "parquet", ".csv": "csv"}
+
+
 def cmd_sample(args) -> int:
     tasks = _positive("--tasks", args.tasks)
     jobs = _positive("--jobs", args.jobs)
     _writable("-o", args.output)
-    for job in write_sample(args.output, tasks=tasks, jobs=jobs, seed=args.seed, fmt=args.format):
+    implied = _SAMPLE_SUFFIXES.get(Path(args.output).suffix.lower())
+    fmt = args.format or implied or "adapt"
+    if implied and fmt != implied:
+        raise InvalidParameter("-o", args.output, f"a file name that fits --format {fmt} (this one says {implied})")
+    for job in write_sample(args.output, tasks=tasks, jobs=jobs, seed=args.seed, fmt=fmt):
         _emit({"job_id": job.job_id, "domain": job.domain, "tasks": job.table.num_rows, "file": str(args.output)})
     return 0
 
@@ -248,7 +258,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--tasks", type=int, default=5000)
     p.add_argument("--jobs", type=int, default=1)
     p.add_argument("--seed", type=int, default=1)
-    p.add_argument("--format", default="adapt", choices=SAMPLE_FORMATS)
+    p.add_argument(
+        "--format", choices=SAMPLE_FORMATS, help="default: from -o's extension (.parquet, .csv), else adapt (JSON)"
+    )
     p.set_defaults(func=cmd_sample)
     return parser
 

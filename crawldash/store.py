@@ -24,7 +24,7 @@ from pathlib import Path
 import duckdb
 
 from crawldash import schema
-from crawldash.errors import DatabaseError, UnknownJob
+from crawldash.errors import DatabaseError, InvalidParameter, UnknownJob
 
 SCHEMA_VERSION = "2"
 DEFAULT_MEMORY_LIMIT = "1GB"
@@ -134,6 +134,26 @@ def default_db_path() -> Path:
     return Path(os.environ["CRAWLDASH_DB"]) if os.environ.get("CRAWLDASH_DB") else DEFAULT_DB
 
 
+#: Bytes 8-11 of every DuckDB database file.
+_DUCKDB_MAGIC = b"DUCK"
+
+
+def _check_database_file(path: Path) -> None:
+    """Refuse a folder, or an existing file that is not a DuckDB database (DuckDB itself would open
+    a CSV or Parquet file as a read-only view in memory, and an import into it would vanish)."""
+    if path.is_dir():
+        raise InvalidParameter("--db (or CRAWLDASH_DB)", str(path), "a database file, not a folder")
+    if path.is_file() and path.stat().st_size:
+        with open(path, "rb") as f:
+            head = f.read(12)
+        if head[8:12] != _DUCKDB_MAGIC:
+            raise InvalidParameter(
+                "--db (or CRAWLDASH_DB)",
+                str(path),
+                "a crawldash database file (this file exists and is not a DuckDB database)",
+            )
+
+
 _OPEN: dict[str, Store] = {}
 _OPEN_LOCK = threading.Lock()
 
@@ -144,6 +164,7 @@ class Store:
     def __init__(self, path: str | Path = ":memory:", *, memory_limit: str | None = None):
         self.path = str(path)
         if self.path != ":memory:":
+            _check_database_file(Path(self.path))
             Path(self.path).parent.mkdir(parents=True, exist_ok=True)
         try:
             self._con = duckdb.connect(self.path)

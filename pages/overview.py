@@ -22,6 +22,10 @@ render.kpi(row2[2], "warmed", render.count(k["warmed"]))
 render.kpi(row2[3], "time_saved_ms", render.duration(k["time_saved_ms"]))
 render.kpi(row2[4], "dynamic_share", render.percent(k["dynamic_share"]))
 
+others = {s: n for s, n in k["status"].items() if s not in ("completed", "failed")}
+if others:
+    st.caption("Neither completed nor failed: " + ", ".join(f"{n:,} {s}" for s, n in others.items()) + ".")
+
 if k["tasks"] == 0:
     render.empty_state(f"No task matches {view.filters.describe()}.", "Change or clear the filters in the sidebar.")
     st.stop()
@@ -49,9 +53,11 @@ for column, kind, heading in ((left, "broken", "Broken pages"), (right, "slow", 
             hide_index=True,
             placeholder="—",
             column_config={
-                "http": render.COLUMN_CONFIG["http"],
+                **{c: render.COLUMN_CONFIG[c] for c in ("http", "cache_status", "page_views_28d")},
+                # half a page wide: the page and the error give room to the numbers
+                "url": {**render.COLUMN_CONFIG["url"], "width": "medium"},
+                "error": {**render.COLUMN_CONFIG["error"], "width": "small"},
                 "time": render.EFFECTIVE_TIME,
-                **{c: render.COLUMN_CONFIG[c] for c in ("url", "error", "cache_status", "page_views_28d")},
             },
         )
 

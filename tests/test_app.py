@@ -107,6 +107,20 @@ def test_overview_kpis_equal_crawldash_stats(app):
     helps = {m.label: m.help for m in app.metric}
     assert "HIT / (HIT + MISS + EXPIRED)" in helps["Cache hit rate"]
     assert "> 3,000 ms" in helps["Slow pages"]
+    assert shown["DYNAMIC share"] == f"{k['dynamic_share']:.1%}"
+    others = ", ".join(f"{n:,} {s}" for s, n in k["status"].items() if s not in ("completed", "failed"))
+    assert k["status"].get("skipped") and f"Neither completed nor failed: {others}." in [c.value for c in app.caption]
+
+
+def test_a_file_that_is_not_a_database_gives_a_message_not_a_traceback(tmp_path, monkeypatch, app):
+    crawl = tmp_path / "crawl.csv"
+    crawl.write_text("url,status\nhttps://example.com/,completed\n")
+    monkeypatch.setenv("CRAWLDASH_DB", str(crawl))
+    st.cache_resource.clear()
+    app.run()
+    assert not app.exception
+    assert "is not a DuckDB database" in app.error[0].value
+    assert crawl.read_text() == "url,status\nhttps://example.com/,completed\n"
 
 
 def test_overview_follows_the_filters(app):

@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
 import subprocess
 import sys
 
@@ -168,3 +169,29 @@ def test_reading_commands_never_create_a_database(tmp_path):
 def test_sample_refuses_a_folder_that_does_not_exist(tmp_path):
     done = run("sample", "-o", str(tmp_path / "none" / "s.json"))
     assert done.returncode == 2 and done.stderr.count(b"\n") == 1 and b"a file in a folder that exists" in done.stderr
+
+
+def test_a_db_that_is_a_folder_or_not_a_database_is_refused_and_left_alone(tmp_path):
+    crawl = tmp_path / "crawl.csv"
+    crawl.write_bytes(REALISH_CSV)
+    for target, message in ((tmp_path, b"a database file, not a folder"), (crawl, b"is not a DuckDB database")):
+        for args in (("import", str(SAMPLE)), ("jobs",)):
+            done = run(*args, db=target)
+            assert done.returncode == 2 and message in done.stderr and done.stderr.count(b"\n") == 1, done.stderr
+            assert done.stdout == b""
+    assert crawl.read_bytes() == REALISH_CSV
+    env = {**os.environ, "CRAWLDASH_DB": str(crawl)}
+    done = run("jobs", env=env)
+    assert done.returncode == 2 and b"CRAWLDASH_DB" in done.stderr
+
+
+REALISH_CSV = b"url,status\nhttps://example.com/,completed\n"
+
+
+def test_sample_takes_its_format_from_the_file_name(tmp_path):
+    out = tmp_path / "s.parquet"
+    assert run("sample", "-o", str(out), "--tasks", "20").returncode == 0
+    assert out.read_bytes()[:4] == b"PAR1"
+    done = run("sample", "-o", str(tmp_path / "t.parquet"), "--format", "csv")
+    assert done.returncode == 2 and b"fits --format csv (this one says parquet)" in done.stderr
+    assert not (tmp_path / "t.parquet").exists()

@@ -263,6 +263,25 @@ def test_short_rows_and_quoted_newlines_in_one_file(tmp_path, store):
 # --- the pieces -------------------------------------------------------------------------------------------
 
 
+@pytest.mark.parametrize("cut", [5000, 20_000, 60_001])
+def test_a_cut_off_export_is_refused_naming_its_last_row(realdata, tmp_path, store, cut):
+    """A download that stopped early ends without a line break, inside a row: nothing is imported."""
+    data = (realdata / HOMEBUILDER).read_bytes()[:cut]
+    path = tmp_path / "cut.csv"
+    path.write_bytes(data)
+    complete = len(rows_of(path)) - 1  # the rows csv reads, the cut one included
+    with pytest.raises(BadData, match=rf"^cut.csv: row {complete} (has \d+ of 74 fields|ends inside a quoted cell)"):
+        import_files(store, [path])
+    assert store.jobs() == []
+
+
+def test_a_file_without_a_final_line_break_but_whole_rows_imports(tmp_path, store):
+    path = tmp_path / "hand-made.csv"
+    path.write_bytes(b"url,status,response_time\nhttps://example.com/,completed,120\nhttps://example.com/b,failed,")
+    import_files(store, [path], job_id="hand")
+    assert store.job("hand").task_count == 2
+
+
 @pytest.mark.parametrize(
     ("data", "expected"),
     [

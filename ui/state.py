@@ -103,12 +103,14 @@ def code_problem() -> str | None:
     try:
         Filters.from_params({"status_code": code})
     except InvalidParameter as exc:
-        return f"{exc}: not applied"
+        return f"HTTP code {exc.value!r} is not used: expected {exc.expected}"
     return None
 
 
 def go_to(offset: int) -> None:
+    """A callback of the paging buttons (the URL's notes are about a view that is left now)."""
     _set("offset", max(offset, 0))
+    st.session_state["url_notes"] = []
 
 
 def first_page() -> None:

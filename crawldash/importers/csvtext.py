@@ -22,6 +22,8 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from crawldash.errors import BadData
+
 _HEAD = 1 << 16
 _BLOCK = 1 << 20
 _DELIMITERS = (",", ";", "\t")
@@ -138,6 +140,16 @@ def open_csv(path: Path) -> CsvText:
     target, temporary = path, False
     if encoding not in ("utf-8", "utf-8-sig") or errors == "replace":
         target, temporary = _transcode(path, encoding, errors), True
+    cut = _cut_off_row(target, delimiter, len(header), skip)
+    if cut:
+        if temporary:
+            target.unlink(missing_ok=True)
+        row, fields = cut
+        has = "ends inside a quoted cell" if fields is None else f"has {fields} of {len(header)} fields"
+        raise BadData(
+            path.name,
+            f"row {row} {has} and the file ends without a line break: it looks cut off (export or download it again)",
+        )
     return CsvText(
         target,
         encoding,
@@ -148,6 +160,32 @@ def open_csv(path: Path) -> CsvText:
         skip=skip,
         notes=notes,
     )
+
+
+def _cut_off_row(path: Path, delimiter: str, fields: int, skip: int) -> tuple[int, int | None] | None:
+    """(row, fields) of a last row cut short (fields None: inside a quoted cell): the file stops
+    without a line break inside a row with fewer fields than the header, as a download or a copy
+    that stopped early leaves it. Files that end with a line break (every exporter writes one) are
+    not read here."""
+    with open(path, "rb") as f:
+        f.seek(0, os.SEEK_END)
+        if f.tell() == 0:
+            return None
+        f.seek(-1, os.SEEK_END)
+        if f.read(1) in (b"\n", b"\r"):
+            return None
+    rows, last = 0, None
+    with open(path, encoding="utf-8-sig", errors="replace", newline="") as f:
+        for _ in range(skip):
+            f.readline()
+        try:
+            for row in csv.reader(f, delimiter=delimiter, strict=True):
+                rows, last = rows + 1, row
+        except csv.Error:  # the file ends inside a quoted cell of the row after the last one read
+            return rows, None
+    if last is None or rows < 2 or len(last) >= fields:
+        return None
+    return rows - 1, len(last)
 
 
 def _confirm_utf8(path: Path, encoding: str) -> tuple[str, str]:

@@ -22,6 +22,8 @@ from ui.render import utc
 
 pytestmark = pytest.mark.browser
 SCREENSHOTS = PROJECT / "docs" / "screenshots"
+# A freshly started app on a busy 2-core machine can take more than expect's 5 s to draw its table.
+expect.set_options(timeout=30_000)
 
 
 @pytest.fixture(scope="module")
