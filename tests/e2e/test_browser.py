@@ -367,5 +367,5 @@ def test_the_http_code_can_be_cleared_and_a_wrong_one_is_said(page, server, fact
     shows(page, "1–50 of 6,000 tasks")
     box.fill("99999")
     box.press("Enter")
-    expect(page.get_by_text("status_code 99999 is not valid", exact=False)).to_be_visible()
+    expect(page.get_by_text("HTTP code 99999 is not used: expected", exact=False)).to_be_visible()
     shows(page, "1–50 of 6,000 tasks")
