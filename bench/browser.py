@@ -12,33 +12,17 @@ the clock starts at the click on the new option, after its list has opened.
 from __future__ import annotations
 
 import itertools
-import os
-import socket
 import statistics
-import subprocess
-import sys
 import tempfile
 import time
-import urllib.request
 from pathlib import Path
 
 from bench import data as bench_data
+from bench.app_process import CHROMIUM, CHROMIUM_ARGS, AppProcess
 from bench.engines import ours
 from bench.report import Section, Target, table
 from crawldash import schema
 
-PROJECT = Path(__file__).resolve().parent.parent
-CHROMIUM = Path("/usr/bin/chromium")
-ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 TARGETS = {"first load": 3.0, "filter change": 0.25, "sort change": 0.2, "page change": 0.2}
 RSS_TARGET = 800 * 2**20
 # Every status/cache combination once, each one widget away from the one before (a snake through
@@ -57,64 +41,6 @@ COMBOS = [
     ("failed", "miss"),
     ("skipped", "miss"),
 ]
-
-
-def _port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class _App:
-    """`streamlit run app.py` on its own port and database."""
-
-    def __init__(self, db: Path, log: Path):
-        self.port = _port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        command = [
-            sys.executable,
-            "-m",
-            "streamlit",
-            "run",
-            "app.py",
-            "--server.headless",
-            "true",
-            "--server.port",
-            str(self.port),
-            "--server.address",
-            "127.0.0.1",
-            "--browser.gatherUsageStats",
-            "false",
-        ]
-        with open(log, "wb") as out:
-            self.process = subprocess.Popen(
-                command, cwd=PROJECT, env={**os.environ, "CRAWLDASH_DB": str(db)}, stdout=out, stderr=subprocess.STDOUT
-            )
-        deadline = time.time() + 90
-        while time.time() < deadline:
-            try:
-                with urllib.request.urlopen(self.url + "/_stcore/health", timeout=2):
-                    return
-            except OSError:
-                time.sleep(0.3)
-        self.stop()
-        raise RuntimeError(f"streamlit did not start: {log.read_text()[-2000:]}")
-
-    def rss(self) -> tuple[int, int]:
-        """(VmRSS, VmHWM) of the app process, in bytes."""
-        fields = {}
-        for line in Path(f"/proc/{self.process.pid}/status").read_text().splitlines():
-            key, _, value = line.partition(":")
-            if key in ("VmRSS", "VmHWM"):
-                fields[key] = int(value.split()[0]) * 1024
-        return fields["VmRSS"], fields["VmHWM"]
-
-    def stop(self) -> None:
-        self.process.terminate()
-        try:
-            self.process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
 
 
 def _expected(db: Path, job_id: str) -> dict:
@@ -175,7 +101,7 @@ def _timed(action, page, text: str, before=None) -> float:
     return time.perf_counter() - started
 
 
-def _measure_1m(browser, app: _App, job_id: str, totals: dict, runs: int) -> dict[str, list[float]]:
+def _measure_1m(browser, app: AppProcess, job_id: str, totals: dict, runs: int) -> dict[str, list[float]]:
     out: dict[str, list[float]] = {name: [] for name in TARGETS}
     everything = totals[(None, None)]
     for number in range(runs + 1):
@@ -227,7 +153,7 @@ def _measure_1m(browser, app: _App, job_id: str, totals: dict, runs: int) -> dic
     return out
 
 
-def _serve_10m(browser, app: _App, job_id: str) -> tuple[int, int]:
+def _serve_10m(browser, app: AppProcess, job_id: str) -> tuple[int, int]:
     page = browser.new_context(viewport={"width": 1400, "height": 1100}).new_page()
     for path in ("/", "/overview", "/performance", "/cache", "/reports", "/data"):
         page.goto(f"{app.url}{path}?job={job_id}")
@@ -270,9 +196,9 @@ def run(ctx) -> Section:
     totals = _expected(db, data.query_job.job_id)
     rows, figures = [], {}
     with sync_playwright() as p, tempfile.TemporaryDirectory(prefix="browser-", dir=ctx.out_dir) as scratch:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         try:
-            app = _App(db, Path(scratch) / "app.log")
+            app = AppProcess(db, Path(scratch) / "app.log")
             try:
                 times = _measure_1m(browser, app, data.query_job.job_id, totals, runs)
             finally:
@@ -309,7 +235,7 @@ def run(ctx) -> Section:
                 data10 = bench_data.scenario_data(ten, out_dir=ctx.out_dir)
                 db10 = ours.db_path(data10, ctx.out_dir)
                 ours.build_db(data10, db10)
-                app = _App(db10, Path(scratch) / "app10.log")
+                app = AppProcess(db10, Path(scratch) / "app10.log")
                 try:
                     rss, peak = _serve_10m(browser, app, data10.query_job.job_id)
                 finally:
