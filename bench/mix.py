@@ -9,6 +9,8 @@ import math
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 
+from crawldash import schema, stats
+
 #: A keyword with no `_`, `%` or `\`, so the original's ILIKE (where those are wildcards) means the
 #: same as our literal match; about 6% of the generated paths contain it.
 KEYWORD = "garden"
@@ -55,38 +57,16 @@ LIST_QUERIES: tuple[ListQuery, ...] = (
     ListQuery("deep", "deep page (middle offset) + count", offset=MIDDLE),
 )
 
-EXPORT_FORMATS = ("csv", "json", "xlsx")
-EXPORT_CAP = 10_000
+EXPORT_FORMATS = schema.EXPORT_FORMATS
+EXPORT_CAP = schema.EXPORT_CAP
 #: Columns of the job export (the original's labels), the ones every engine writes.
-EXPORT_FIELDS = (
-    "id",
-    "job_id",
-    "path",
-    "url",
-    "content_type",
-    "status",
-    "cache_status",
-    "status_code",
-    "response_time",
-    "second_cache_status",
-    "second_response_time",
-    "retry_count",
-    "error",
-    "source_type",
-    "source_url",
-    "created_at",
-    "started_at",
-    "completed_at",
-    "page_views_7d",
-    "page_views_28d",
-    "page_views_180d",
-)
+EXPORT_FIELDS = tuple(field for field, _ in schema.export_columns("job", has_analytics=True))
 
-CACHE_GROUPS = {"hit": ("HIT", "DYNAMIC"), "miss": ("MISS", "EXPIRED")}
-SLOW_MS = 3000
-QUANTILES = (0.5, 0.9, 0.95, 0.99)
-#: Over-time bucket widths in seconds, as crawldash.stats.over_time chooses them.
-TIME_STEPS = (1, 5, 10, 30, 60, 300, 600, 1800, 3600, 6 * 3600, 86400, 7 * 86400)
+#: The definitions every engine follows are crawldash's own (one source of truth for the numbers).
+CACHE_GROUPS = schema.CACHE_FILTERS
+SLOW_MS = schema.SLOW_MS
+QUANTILES = stats.PERCENTILES
+TIME_STEPS = stats.TIME_STEPS
 TIME_BUCKETS = 60
 HISTOGRAM_BINS = 40
 SECTION_TOP, CONTENT_TOP, FIX_LIMIT = 20, 15, 10
@@ -150,6 +130,29 @@ def time_step(low: float, high: float) -> int:
 
 def hit_rate(hits, misses):
     return hits / (hits + misses) if hits + misses else None
+
+
+def stats_result(*, tasks, status, caches, slow, broken, warmed, saved, second_pages, quantiles, mean, timed) -> dict:
+    """A baseline's KPIs in the shape the check compares; the hit rate and the DYNAMIC share are
+    derived here from the cache counts, as crawldash.stats.job_stats derives them."""
+    hits, misses = caches.get("HIT", 0), caches.get("MISS", 0) + caches.get("EXPIRED", 0)
+    percent = {f"p{round(p * 100)}": v for p, v in zip(QUANTILES, quantiles, strict=True)}
+    return {
+        "kpi": {
+            "tasks": tasks,
+            "status": status,
+            "cache_status": caches,
+            "slow_pages": slow,
+            "broken": broken,
+            "warmed": warmed,
+            "time_saved_ms": saved,
+            "pages_with_second_request": second_pages,
+            "cache_hit_rate": hit_rate(hits, misses),
+            "dynamic_share": caches.get("DYNAMIC", 0) / tasks if tasks else None,
+        },
+        "effective": {**percent, "mean": mean, "timed_tasks": timed},
+        "percentiles": dict(percent),
+    }
 
 
 def section_of(path: str | None) -> str | None:

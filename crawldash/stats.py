@@ -225,7 +225,8 @@ def by_content_type(store: Store, job_id: str, filters: Filters | None = None, t
     return _grouped(store, job_id, filters, CONTENT_TYPE_SQL, "content_type", top, timing=True)
 
 
-_STEPS = (1, 5, 10, 30, 60, 300, 600, 1800, 3600, 6 * 3600, 86400, 7 * 86400)
+#: The widths (seconds) over_time may give its slices: the first that makes at most `buckets` of them.
+TIME_STEPS = (1, 5, 10, 30, 60, 300, 600, 1800, 3600, 6 * 3600, 86400, 7 * 86400)
 CRAWL_TIME_SQL = "coalesce(completed_at, started_at, created_at)"
 
 
@@ -243,7 +244,7 @@ def over_time(store: Store, job_id: str, filters: Filters | None = None, buckets
         columns = ["start", "seconds", "tasks", "p50", "p95", "hits", "misses", "failed"]
         if low is None:
             return pd.DataFrame(columns=columns + ["hit_rate"])
-        step = next((s for s in _STEPS if (high - low) / s <= buckets), _STEPS[-1])
+        step = next((s for s in TIME_STEPS if (high - low) / s <= buckets), TIME_STEPS[-1])
         frame = _frame(
             cur,
             f"""SELECT to_timestamp(floor(epoch({CRAWL_TIME_SQL}) / ?) * ?) AS start, ? AS seconds, count(*),

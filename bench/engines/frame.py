@@ -33,6 +33,7 @@ from bench.mix import (
     hit_rate,
     linear_bins,
     norm,
+    stats_result,
     time_step,
 )
 from crawldash import schema
@@ -159,24 +160,19 @@ class Frame(Engine):
         tasks = len(df)
         quantiles = eff.quantile(list(QUANTILES))
         warmed = cache.isin(("MISS", "EXPIRED")) & (df["second_cache_status"] == "HIT")
-        hits, misses = caches.get("HIT", 0), caches.get("MISS", 0) + caches.get("EXPIRED", 0)
-        percent = {f"p{round(p * 100)}": float(quantiles[p]) for p in QUANTILES}
-        out = {
-            "kpi": {
-                "tasks": tasks,
-                "status": status,
-                "cache_status": caches,
-                "slow_pages": int((eff > SLOW_MS).sum()),
-                "broken": int((df["status"] == "failed").sum()),
-                "warmed": int(warmed.sum()),
-                "time_saved_ms": int((rt - srt)[srt.notna()].sum()),
-                "pages_with_second_request": int((srt.notna() & rt.notna()).sum()),
-                "cache_hit_rate": hit_rate(hits, misses),
-                "dynamic_share": caches.get("DYNAMIC", 0) / tasks if tasks else None,
-            },
-            "effective": {**percent, "mean": float(eff.mean()), "timed_tasks": int(eff.count())},
-            "percentiles": dict(percent),
-        }
+        out = stats_result(
+            tasks=tasks,
+            status=status,
+            caches=caches,
+            slow=int((eff > SLOW_MS).sum()),
+            broken=int((df["status"] == "failed").sum()),
+            warmed=int(warmed.sum()),
+            saved=int((rt - srt)[srt.notna()].sum()),
+            second_pages=int((srt.notna() & rt.notna()).sum()),
+            quantiles=[float(quantiles[p]) for p in QUANTILES],
+            mean=float(eff.mean()),
+            timed=int(eff.count()),
+        )
         timed = eff.dropna()
         width, top = linear_bins(float(timed.quantile(0.99)))
         bins = np.minimum(np.floor(timed / width), top).value_counts().sort_index()

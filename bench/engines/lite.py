@@ -42,6 +42,7 @@ from bench.mix import (
     interpolate,
     linear_bins,
     norm,
+    stats_result,
     time_step,
 )
 from crawldash import schema
@@ -225,25 +226,20 @@ class Lite(Engine):
                 f"SELECT coalesce(cache_status, 'none'), count(*) FROM tasks WHERE {base} GROUP BY 1", params
             ).fetchall()
         )
-        hits, misses = caches.get("HIT", 0), caches.get("MISS", 0) + caches.get("EXPIRED", 0)
         q = self._quantiles(EFFECTIVE, None, base, params)
-        percent = {f"p{round(p * 100)}": q[p] for p in QUANTILES}
-        out = {
-            "kpi": {
-                "tasks": tasks,
-                "status": status,
-                "cache_status": caches,
-                "slow_pages": slow,
-                "broken": broken,
-                "warmed": warmed,
-                "time_saved_ms": saved,
-                "pages_with_second_request": second_pages,
-                "cache_hit_rate": hit_rate(hits, misses),
-                "dynamic_share": caches.get("DYNAMIC", 0) / tasks if tasks else None,
-            },
-            "effective": {**percent, "mean": mean, "timed_tasks": timed},
-            "percentiles": dict(percent),
-        }
+        out = stats_result(
+            tasks=tasks,
+            status=status,
+            caches=caches,
+            slow=slow,
+            broken=broken,
+            warmed=warmed,
+            saved=saved,
+            second_pages=second_pages,
+            quantiles=[q[p] for p in QUANTILES],
+            mean=mean,
+            timed=timed,
+        )
         timed_where = f"{base} AND {EFFECTIVE} IS NOT NULL"
         width, top = linear_bins(q[0.99])
         rows = con.execute(

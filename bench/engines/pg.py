@@ -51,6 +51,7 @@ from bench.mix import (
     hit_rate,
     linear_bins,
     norm,
+    stats_result,
     time_step,
 )
 from bench.pgcluster import Cluster
@@ -357,23 +358,19 @@ class Postgres(Engine):
                 "SELECT COALESCE(cache_status, 'none'), COUNT(*) FROM tasks t WHERE t.job_id = %s GROUP BY 1", [job]
             )
         )
-        hits, misses = caches.get("HIT", 0), caches.get("MISS", 0) + caches.get("EXPIRED", 0)
-        percent = {f"p{round(p * 100)}": v for p, v in zip(QUANTILES, quantiles, strict=True)}
-        out = {
-            "kpi": {
-                "tasks": tasks,
-                "status": status,
-                "cache_status": caches,
-                "slow_pages": slow,
-                "broken": broken,
-                "warmed": warmed,
-                "time_saved_ms": int(saved),
-                "pages_with_second_request": second_pages,
-                "cache_hit_rate": hit_rate(hits, misses),
-                "dynamic_share": caches.get("DYNAMIC", 0) / tasks if tasks else None,
-            },
-            "effective": {**percent, "mean": mean, "timed_tasks": timed},
-        }
+        out = stats_result(
+            tasks=tasks,
+            status=status,
+            caches=caches,
+            slow=slow,
+            broken=broken,
+            warmed=warmed,
+            saved=int(saved),
+            second_pages=second_pages,
+            quantiles=quantiles,
+            mean=mean,
+            timed=timed,
+        )
         single = con.execute(
             f"SELECT PERCENTILE_CONT({ps}) WITHIN GROUP (ORDER BY {EFF}) FROM tasks t WHERE t.job_id = %s", [job]
         ).fetchone()[0]
