@@ -129,18 +129,9 @@ def stage(staging: Staging, path: Path, default_job_id: str, inlinks: Sequence[P
     cur = staging.cur
     staged = staging.add_file(StagedFile(path.name, FORMAT, default_job_id))
     raw = f"{staged.table}_sf"
-    text = open_csv(path)
-    try:
-        found = _positions(text.header, _PAGE_COLUMNS)
-        lack = [n for n, ours in (("Address", "address"), ("Status Code", "code")) if ours not in found]
-        if lack:
-            raise BadData(path.name, f"lacks the column {' and '.join(lack)}; expected {EXPECTED}")
-        staged.notes.extend(f"{path.name}: {note}" for note in text.notes)
-        cur.execute(f"CREATE OR REPLACE TEMP TABLE {raw} AS {_select(text, found, _PAGE_COLUMNS)}")
-    except duckdb.Error as exc:
-        raise BadData(path.name, f"cannot be read as CSV: {str(exc).splitlines()[0]}") from None
-    finally:
-        text.close()
+    required = {"Address": "address", "Status Code": "code"}
+    found, notes = _load(cur, path, _PAGE_COLUMNS, required, raw, f"; expected {EXPECTED}")
+    staged.notes.extend(f"{path.name}: {note}" for note in notes)
     _check(cur, path.name, raw)
     links = _stage_links(cur, inlinks) if inlinks else None
     failed = f"(coalesce({_CODE}, 0) = 0 OR {_CODE} >= 400)"
@@ -179,6 +170,25 @@ def stage(staging: Staging, path: Path, default_job_id: str, inlinks: Sequence[P
     return staged
 
 
+def _load(
+    cur, path: Path, columns: dict[str, str], required: dict[str, str], table: str, lacking: str
+) -> tuple[dict[str, int], list[str]]:
+    """Read an export's columns into a TEMP table: (the columns found, what reading the text noted).
+    A `required` header (label: our name) that is missing is named, followed by `lacking`."""
+    text = open_csv(path)
+    try:
+        found = _positions(text.header, columns)
+        lack = [label for label, ours in required.items() if ours not in found]
+        if lack:
+            raise BadData(path.name, f"lacks the column {' and '.join(lack)}{lacking}")
+        cur.execute(f"CREATE OR REPLACE TEMP TABLE {table} AS {_select(text, found, columns)}")
+        return found, text.notes
+    except duckdb.Error as exc:
+        raise BadData(path.name, f"cannot be read as CSV: {str(exc).splitlines()[0]}") from None
+    finally:
+        text.close()
+
+
 def _check(cur, name: str, raw: str) -> None:
     """Refuse a Status Code or Response Time that is not a number, naming the first such row."""
     for column, label, value in (
@@ -199,18 +209,9 @@ def _stage_links(cur, paths: Sequence[Path]) -> str:
     the number of links (every row of every All Inlinks file, in the order given)."""
     selects = []
     for number, path in enumerate(paths):
-        text = open_csv(path)
-        try:
-            found = _positions(text.header, _LINK_COLUMNS)
-            lack = [n for n, ours in (("Source", "source"), ("Destination", "destination")) if ours not in found]
-            if lack:
-                raise BadData(path.name, f"lacks the column {' and '.join(lack)} of an All Inlinks export")
-            table = f"_sf_links_{number}"
-            cur.execute(f"CREATE OR REPLACE TEMP TABLE {table} AS {_select(text, found, _LINK_COLUMNS)}")
-        except duckdb.Error as exc:
-            raise BadData(path.name, f"cannot be read as CSV: {str(exc).splitlines()[0]}") from None
-        finally:
-            text.close()
+        table = f"_sf_links_{number}"
+        required = {"Source": "source", "Destination": "destination"}
+        _load(cur, path, _LINK_COLUMNS, required, table, " of an All Inlinks export")
         selects.append(
             f"SELECT {number}::BIGINT * 1099511627776 + file_row AS k, trim(destination) AS destination, "
             f"NULLIF(trim(source), '') AS source, trim(link_type) AS link_type FROM {table}"
