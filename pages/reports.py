@@ -4,7 +4,7 @@ from functools import partial
 
 import streamlit as st
 
-from crawldash import export
+from crawldash import export, schema
 from crawldash.query import Filters
 from ui import data
 from ui.page import job_in_view
@@ -21,13 +21,13 @@ def build(export_type: str, fmt: str, filters: Filters) -> bytes:
 
 def downloads(filters: Filters, key: str) -> None:
     for export_type, title in TYPES.items():
-        info = export.export_info(data.store(), job.job_id, export_type, "csv", filters)
+        info = data.export_info(job.job_key, job.job_id, export_type, filters)
         with st.container(border=True):
             st.markdown(f"**{title}** · {info.matched:,} task{'s' if info.matched != 1 else ''}")
             if info.truncated:
                 st.warning(
                     f"{info.matched:,} tasks match: the export holds the newest {info.exported:,} "
-                    f"(exports stop at {export.schema.EXPORT_CAP:,} tasks, as the original's did).",
+                    f"(exports stop at {schema.EXPORT_CAP:,} tasks, as the original's did).",
                     icon="✂️",
                 )
             if not info.matched:

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import streamlit as st
 
-from crawldash import query, stats
+from crawldash import export, query, stats
 from crawldash.bundled import ensure_sample
+from crawldash.export import ExportInfo
 from crawldash.query import Filters, Sort, TaskPage, list_tasks
 from crawldash.store import Job, Store
 
@@ -53,6 +54,12 @@ SERIES = {
     "warming_outcome": stats.warming_outcome,
     "pages_to_fix": stats.pages_to_fix,
 }
+
+
+@st.cache_data(ttl=TTL, max_entries=200, show_spinner=False)
+def export_info(job_key: int, job_id: str, export_type: str, filters: Filters) -> ExportInfo:
+    """How many tasks an export would hold (its counts; the file itself is built when clicked)."""
+    return export.export_info(store(), job_id, export_type, "csv", filters)
 
 
 @st.cache_data(ttl=TTL, max_entries=100, show_spinner=False)
